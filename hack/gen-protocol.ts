@@ -151,7 +151,7 @@ function buildMessage(raw: RawMessage, file: string): Message {
       if (tagged !== null && !sameRange(intersect(tagged, valid), versions)) {
         throw new Error(`${what}: a field tagged in only some of its versions is not supported`);
       }
-      if (tagged !== null && (flexible === null || intersect(tagged, flexible) === null)) {
+      if (tagged !== null && (flexible === null || tagged.lo < flexible.lo)) {
         throw new Error(`${what}: tagged outside the flexible versions`);
       }
       let base = typeName;
@@ -834,7 +834,8 @@ function emitApiTable(apis: ApiPair[], moduleOf: Map<string, string>): string {
   lines.push('/** Response header v1 for flexible versions, v0 otherwise. ApiVersions always answers with v0 so that');
   lines.push(' *  a client that asked with a version the broker does not know can still read the reply. */');
   lines.push('export function responseHeaderVersion(spec: ApiSpec<any, any>, version: number): 0 | 1 {');
-  lines.push(`  if (spec.apiKey === ${apis.find((a) => a.name === 'ApiVersions')!.apiKey}) return 0;`);
+  const apiVersions = apis.find((a) => a.name === 'ApiVersions');
+  if (apiVersions !== undefined) lines.push(`  if (spec.apiKey === ${apiVersions.apiKey}) return 0;`);
   lines.push('  return spec.firstFlexibleVersion >= 0 && version >= spec.firstFlexibleVersion ? 1 : 0;');
   lines.push('}');
   return lines.join('\n') + '\n';
