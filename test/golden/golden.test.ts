@@ -10,9 +10,15 @@
 // fails these tests rather than skipping them.
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeRequestFrame, type DecodedRequest } from '../../broker/protocol/frame.js';
-import { ApiKey, encodeRequestHeader, requestHeaderVersion } from '../../broker/protocol/generated/index.js';
+import {
+  ApiKey,
+  decodeConsumerProtocolAssignment,
+  decodeConsumerProtocolSubscription,
+  encodeRequestHeader,
+  requestHeaderVersion,
+} from '../../broker/protocol/generated/index.js';
 import type * as G from '../../broker/protocol/generated/index.js';
-import { Writer } from '../../broker/protocol/primitives.js';
+import { Reader, Writer } from '../../broker/protocol/primitives.js';
 import { CompressionCodec, buildBatch, iterateBatches, readRecords } from '../../broker/protocol/records/index.js';
 import { type CaptureBroker as CaptureBrokerType, CaptureBroker } from './capture-broker.js';
 import {
@@ -75,6 +81,14 @@ function decodeExact(bytes: Buffer): DecodedRequest {
   const again = w.toBuffer();
   expect(again.toString('hex'), `${d.spec.name} v${d.apiVersion} re-encodes to the captured bytes`).toBe(bytes.toString('hex'));
   return d;
+}
+
+/** Decodes a ConsumerProtocol message (an int16 version, then the body) exactly. */
+function decodeVersioned<T>(bytes: Buffer, decode: (r: Reader, version: number) => T): T {
+  const r = new Reader(bytes);
+  const value = decode(r, r.int16());
+  expect(r.remaining()).toBe(0);
+  return value;
 }
 
 /** Every frame the client sent decodes exactly and carries the client id it was given. */
@@ -233,6 +247,12 @@ describe('golden: consumer and admin requests from real clients', () => {
     const join = bodiesOf<G.JoinGroupRequest>(decoded, ApiKey.JoinGroup)[0]!.body;
     expect(join.protocolType).toBe('consumer');
     expect(join.protocols.length).toBeGreaterThan(0);
+    // The protocol metadata and the leader's assignment are ConsumerProtocol messages: version first.
+    const subscription = decodeVersioned(join.protocols[0]!.metadata, decodeConsumerProtocolSubscription);
+    expect(subscription.topics).toEqual([topic]);
+    const sync = bodiesOf<G.SyncGroupRequest>(decoded, ApiKey.SyncGroup)[0]!.body;
+    const assignment = decodeVersioned(sync.assignments[0]!.assignment, decodeConsumerProtocolAssignment);
+    expect(assignment.assignedPartitions).toEqual([{ topic, partitions: [0] }]);
   });
 
   it('KafkaJS admin: CreateTopics and Metadata decode exactly', async () => {
