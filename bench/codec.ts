@@ -6,7 +6,7 @@
 // add what a broker does to every produced batch: a CRC-32C check and a walk over every record.
 import { cpus } from 'node:os';
 import { decodeRequestFrame, decodeResponseFrame, encodeRequestFrame, encodeResponseFrame } from '../broker/protocol/frame.js';
-import { ApiKey, type ApiSpec, apiSpec } from '../broker/protocol/generated/index.js';
+import { ApiKey, type ApiSpec, apiSpec, defaultFetchResponsePartitionData, defaultProduceResponsePartitionProduceResponse } from '../broker/protocol/generated/index.js';
 import type * as G from '../broker/protocol/generated/index.js';
 import { CompressionCodec, buildBatch, readRecords, verifyBatchCrc } from '../broker/protocol/records/index.js';
 
@@ -49,14 +49,10 @@ function produceResponse(): G.ProduceResponse {
       name: 'bench',
       topicId,
       partitionResponses: Array.from({ length: PARTITIONS }, (_, index) => ({
+        ...defaultProduceResponsePartitionProduceResponse(),
         index,
-        errorCode: 0,
         baseOffset: 1000n,
-        logAppendTimeMs: -1n,
         logStartOffset: 0n,
-        recordErrors: [],
-        errorMessage: null,
-        currentLeader: { leaderId: -1, leaderEpoch: -1 },
       })),
     },
   ];
@@ -96,16 +92,11 @@ function fetchResponse(): G.FetchResponse {
       topic: 'bench',
       topicId,
       partitions: Array.from({ length: PARTITIONS }, (_, partitionIndex) => ({
+        ...defaultFetchResponsePartitionData(),
         partitionIndex,
-        errorCode: 0,
         highWatermark: 2000n,
         lastStableOffset: 2000n,
         logStartOffset: 0n,
-        divergingEpoch: { epoch: -1, endOffset: -1n },
-        currentLeader: { leaderId: -1, leaderEpoch: -1 },
-        snapshotId: { endOffset: -1n, epoch: -1 },
-        abortedTransactions: [],
-        preferredReadReplica: -1,
         records: Buffer.concat([batch, batch, batch, batch]),
       })),
     },

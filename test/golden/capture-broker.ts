@@ -4,7 +4,7 @@
 // not a broker: one node, topics made up on demand, records kept in memory.
 import { type AddressInfo, type Server, type Socket, createServer } from 'node:net';
 import { UnsupportedRequestError, decodeRequestFrame, encodeResponseFrame, peekRequestHeader } from '../../broker/protocol/frame.js';
-import { API_SPECS, ApiKey, type ApiSpec, apiSpec } from '../../broker/protocol/generated/index.js';
+import { API_SPECS, ApiKey, type ApiSpec, apiSpec, defaultFetchResponsePartitionData } from '../../broker/protocol/generated/index.js';
 import type * as G from '../../broker/protocol/generated/index.js';
 
 export interface CapturedFrame {
@@ -236,16 +236,11 @@ export class CaptureBroker {
               // Every batch that still holds an offset at or past the fetch offset.
               const batches = (log?.batches ?? []).filter((b) => b.readBigInt64BE(0) + BigInt(b.readInt32BE(23)) >= p.fetchOffset);
               return {
+                ...defaultFetchResponsePartitionData(),
                 partitionIndex: p.partition,
-                errorCode: 0,
                 highWatermark: log?.nextOffset ?? 0n,
                 lastStableOffset: log?.nextOffset ?? 0n,
                 logStartOffset: 0n,
-                divergingEpoch: { epoch: -1, endOffset: -1n },
-                currentLeader: { leaderId: -1, leaderEpoch: -1 },
-                snapshotId: { endOffset: -1n, epoch: -1 },
-                abortedTransactions: [],
-                preferredReadReplica: -1,
                 records: Buffer.concat(batches),
               };
             }),
