@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import zlib from 'node:zlib';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import fc from 'fast-check';
 import { compressFrameSync } from 'lz4-napi';
 import { compressSync as rawSnappy } from 'snappy';
@@ -336,5 +336,47 @@ describe('zstd', () => {
     const packed = compress(CompressionCodec.Zstd, text(100_000));
     expect(() => decompress(CompressionCodec.Zstd, packed.subarray(0, packed.length - 3), MiB)).toThrow(CorruptRecordError);
     expect(decompress(CompressionCodec.Zstd, packed, MiB).equals(text(100_000))).toBe(true);
+  });
+});
+
+describe('declared sizes are not allocated on the sender\'s word', () => {
+  const limit = 256 * 1024 * 1024;
+
+  /** The largest single Buffer.allocUnsafe made while `fn` runs. */
+  function largestAllocation(fn: () => void): number {
+    let largest = 0;
+    const original = Buffer.allocUnsafe.bind(Buffer);
+    const spy = vi.spyOn(Buffer, 'allocUnsafe').mockImplementation((n: number) => {
+      largest = Math.max(largest, n);
+      return original(n);
+    });
+    try {
+      fn();
+    } catch {
+      // the crafted inputs are corrupt; only the allocations matter here
+    } finally {
+      spy.mockRestore();
+    }
+    return largest;
+  }
+
+  it('a 17-byte zstd frame declaring 256 MiB', () => {
+    const header = Buffer.alloc(14);
+    header.writeUInt32LE(0xfd2fb528, 0); // zstd magic
+    header[4] = 0xc0; // frame header descriptor: 8-byte content size, single segment
+    header[5] = 0x58;
+    header.writeBigUInt64LE(BigInt(limit), 6);
+    const frame = Buffer.concat([header, Buffer.from([0x01, 0x00, 0x00])]);
+    expect(largestAllocation(() => decompress(CompressionCodec.Zstd, frame, limit))).toBeLessThan(1024 * 1024);
+  });
+
+  it('a 36-byte xerial snappy stream whose blocks claim 128 MiB each', () => {
+    const header = Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00, 0, 0, 0, 1, 0, 0, 0, 1]);
+    const block = Buffer.from([0x80, 0x80, 0x80, 0x40, 0x00, 0x41]); // preamble: 2^27 bytes
+    const len = Buffer.alloc(4);
+    len.writeInt32BE(block.length);
+    const stream = Buffer.concat([header, len, block, len, block]);
+    expect(() => decompress(CompressionCodec.Snappy, stream, limit)).toThrow(/more than snappy can encode/);
+    expect(largestAllocation(() => decompress(CompressionCodec.Snappy, stream, limit))).toBeLessThan(1024 * 1024);
   });
 });

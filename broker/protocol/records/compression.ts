@@ -4,7 +4,9 @@
 // Every decompressor here is bounded by the caller's `maxOutputBytes`, and the bound is checked before
 // the output is allocated wherever the format lets us learn its size up front (snappy preambles, LZ4
 // block walk, zstd frame header). A producer controls these bytes, and a kilobyte of LZ4 or zstd can
-// legitimately expand to hundreds of megabytes.
+// legitimately expand to hundreds of megabytes. A size the sender declares is not allocated on its
+// word alone: snappy claims beyond what snappy can encode are refused, and zstd output buffers start
+// near the input's size and grow with the output actually produced.
 
 import zlib from 'node:zlib';
 import { constants as bufferConstants } from 'node:buffer';
@@ -158,7 +160,15 @@ function snappyPreamble(block: Buffer): number {
   throw corrupt('snappy', 'block length preamble longer than 5 bytes');
 }
 
+/** The most a snappy block can expand: its densest element, a 3-byte copy, yields 64 bytes (about
+ *  21x). A preamble claiming more than this for the bytes present cannot be genuine, and checking it
+ *  keeps the native decoder from allocating a size the input does not back. */
+const SNAPPY_EXPANSION_MAX = 32;
+
 function snappyBlock(block: Buffer, expected: number): Buffer {
+  if (expected > block.length * SNAPPY_EXPANSION_MAX + 64) {
+    throw corrupt('snappy', `block of ${block.length} bytes claims ${expected} uncompressed bytes, more than snappy can encode`);
+  }
   let out: Buffer;
   try {
     out = snappyUncompressSync(block, { asBuffer: true }) as Buffer;
@@ -198,6 +208,9 @@ function snappyDecompress(data: Buffer, max: number): Buffer {
     const block = data.subarray(pos, pos + len);
     pos += len;
     const size = snappyPreamble(block);
+    if (size > block.length * SNAPPY_EXPANSION_MAX + 64) {
+      throw corrupt('snappy', `xerial block of ${block.length} bytes claims ${size} uncompressed bytes, more than snappy can encode`);
+    }
     total += size;
     if (total > max) throw new DecompressionLimitError('snappy', max, `xerial blocks declare at least ${total} bytes`);
     blocks.push(block);
@@ -332,6 +345,8 @@ function lz4Decompress(data: Buffer, max: number): Buffer {
 // the highest levels may use; a lower cap would reject their batches.
 
 const ZSTD_OUT_CHUNK = zstdBinding.dStreamOutSize();
+/** How far the first output buffer may exceed the input; later buffers double with the output. */
+const ZSTD_FIRST_CHUNK_EXPANSION = 32;
 let zstdContext: InstanceType<typeof zstdBinding.DCtx> | undefined;
 
 function zstdDecompress(data: Buffer, max: number): Buffer {
@@ -351,7 +366,10 @@ function zstdDecompress(data: Buffer, max: number): Buffer {
   const chunks: Buffer[] = [];
   let total = 0;
   let input = data;
-  let want = declared !== null ? declared + 1 : Math.max(ZSTD_OUT_CHUNK, data.length * 4);
+  // The declared size is the sender's word: trust it only as far as the input could plausibly
+  // expand, and grow geometrically past that, so a tiny frame claiming a huge size costs little.
+  const plausible = Math.max(ZSTD_OUT_CHUNK, data.length * ZSTD_FIRST_CHUNK_EXPANSION);
+  let want = declared !== null ? Math.min(declared + 1, plausible) : Math.max(ZSTD_OUT_CHUNK, data.length * 4);
   for (;;) {
     const room = Math.min(want, cap - total);
     const out = Buffer.allocUnsafe(room);
