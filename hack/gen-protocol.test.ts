@@ -45,6 +45,19 @@ describe('the drift check and the generator', () => {
     expect(() => generate(spec)).toThrow(/unknown type 'Mystery'/);
   });
 
+  it('refuses what it would otherwise encode differently from Kafka', () => {
+    expect(() => generate(tinySpec([{ name: 'S', type: 'string', versions: '0+', flexibleVersions: '1+' }]))).toThrow(/field-level flexibleVersions/);
+    expect(() =>
+      generate(tinySpec([{ name: 'T', type: 'Inner', versions: '2+', taggedVersions: '2+', tag: 0, nullableVersions: '2+', fields: [{ name: 'A', type: 'int8', versions: '2+' }] }])),
+    ).toThrow(/nullable tagged struct/);
+    expect(() => generate(tinySpec([{ name: 'U', type: 'uuid', versions: '0+', default: 'AAAAAAAAAAAAAAAAAAAAAQ' }]))).toThrow(/custom default for a uuid/);
+  });
+
+  it('reads integer defaults as Kafka does: 0x is hex, a leading 0 is octal', () => {
+    const files = generate(tinySpec([{ name: 'A', type: 'int32', versions: '0+', default: '010' }, { name: 'B', type: 'int32', versions: '0+', default: '-0x10' }]));
+    expect(files.get('00-thing.ts')).toContain('return { a: 8, b: -16 }');
+  });
+
   it('refuses a tagged field outside the flexible versions', () => {
     const spec = tinySpec([{ name: 'X', type: 'int32', versions: '0+', taggedVersions: '0+', tag: 0 }]);
     expect(() => generate(spec)).toThrow(/tagged outside the flexible versions/);

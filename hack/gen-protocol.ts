@@ -142,6 +142,9 @@ function buildMessage(raw: RawMessage, file: string): Message {
   const buildFields = (rawFields: RawField[], owner: string): Field[] =>
     rawFields.map((f) => {
       const what = `${file} ${owner}.${f.name}`;
+      if (f.flexibleVersions !== undefined && f.flexibleVersions !== 'none') {
+        throw new Error(`${what}: a field-level flexibleVersions other than "none" is not supported`);
+      }
       const isArray = f.type.startsWith('[]');
       const typeName = isArray ? f.type.slice(2) : f.type;
       if (typeName.startsWith('[]')) throw new Error(`${what}: nested arrays are not supported`);
@@ -153,6 +156,10 @@ function buildMessage(raw: RawMessage, file: string): Message {
       }
       if (tagged !== null && (flexible === null || tagged.lo < flexible.lo)) {
         throw new Error(`${what}: tagged outside the flexible versions`);
+      }
+      if (tagged !== null && isStruct && !isArray && f.nullableVersions !== undefined) {
+        // Kafka marks a tagged nullable struct with a varint, not the int8 of an untagged one.
+        throw new Error(`${what}: a nullable tagged struct is not supported`);
       }
       let base = typeName;
       if (isStruct) {
@@ -257,7 +264,15 @@ function parseIntDefault(f: Field, bits: number, signed: boolean): bigint {
   const d = f.rawDefault;
   if (d === undefined) return 0n;
   const s = String(d).trim();
-  const v = /^-?0x/i.test(s) ? (s.startsWith('-') ? -BigInt(s.slice(1)) : BigInt(s)) : BigInt(s);
+  // Kafka's format: a 0x prefix is hex and a leading 0 is octal.
+  const neg = s.startsWith('-');
+  const digits = neg ? s.slice(1) : s;
+  let v: bigint;
+  if (/^0x[0-9a-f]+$/i.test(digits)) v = BigInt(digits);
+  else if (/^0[0-7]+$/.test(digits)) v = BigInt(`0o${digits.slice(1)}`);
+  else if (/^\d+$/.test(digits)) v = BigInt(digits);
+  else throw new Error(`${f.specName}: default '${s}' is not an integer`);
+  if (neg) v = -v;
   const min = signed ? -(1n << BigInt(bits - 1)) : 0n;
   const max = signed ? (1n << BigInt(bits - 1)) - 1n : (1n << BigInt(bits)) - 1n;
   if (v < min || v > max) throw new Error(`${f.specName}: default ${s} out of range`);
@@ -289,10 +304,11 @@ function defaultExpr(f: Field): string {
     case 'string':
       return JSON.stringify(f.rawDefault === undefined ? '' : String(f.rawDefault));
     case 'uuid':
-      return 'Uuid.ZERO';
     case 'bytes':
     case 'records':
-      return 'EMPTY_BYTES';
+      // Kafka allows no custom default for these; refuse one rather than ignore it.
+      if (f.rawDefault !== undefined && f.rawDefault !== '') throw new Error(`${f.specName}: a custom default for a ${f.base} field is not supported`);
+      return f.base === 'uuid' ? 'Uuid.ZERO' : 'EMPTY_BYTES';
   }
   throw new Error(`no default for ${f.base}`);
 }
@@ -306,7 +322,7 @@ function differsFromDefault(f: Field, value: string, need: Set<string>): string 
   if (f.isArray) return mayBeNull ? `(${value} === null || ${value}.length !== 0)` : `${value}.length !== 0`;
   if (f.isStruct) {
     need.add(f.base);
-    return `!isDefault${f.base}(${value})`;
+    return mayBeNull ? `(${value} === null || !isDefault${f.base}(${value}))` : `!isDefault${f.base}(${value})`;
   }
   if (f.base === 'bytes' || f.base === 'records') return mayBeNull ? `(${value} === null || ${value}.length !== 0)` : `${value}.length !== 0`;
   return `${value} !== ${d}`;
@@ -561,8 +577,27 @@ function emitStruct(ctx: Ctx, s: Struct): string[] {
     }
   }
   if (hasFlexible) {
-    if (tagged.length === 0) out.push('  if (flexible) w.taggedFields(v.unknownTaggedFields);');
-    else {
+    // Below the flexible versions there is no tagged section: set tagged values cannot be carried,
+    // and like Kafka we refuse rather than drop them.
+    const nonFlexibleChecks = [
+      '  } else {',
+      '    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {',
+      `      throw new ProtocolEncodeError(\`${s.tsName} has tagged fields set, which version \${version} cannot carry\`);`,
+      '    }',
+      ...tagged
+        .filter((f) => !f.ignorable)
+        .flatMap((f) => [
+          `    if (${differsFromDefault(f, `v.${f.prop}`, ctx.needDefaultCheck)}) {`,
+          `      throw new ProtocolEncodeError(\`${s.tsName}.${f.prop} is not supported at version \${version}\`);`,
+          '    }',
+        ]),
+      '  }',
+    ];
+    if (tagged.length === 0) {
+      out.push('  if (flexible) {');
+      out.push('    w.taggedFields(v.unknownTaggedFields);');
+      out.push(...nonFlexibleChecks);
+    } else {
       out.push('  if (flexible) {');
       out.push('    const tagged: TaggedField[] = v.unknownTaggedFields === undefined ? [] : v.unknownTaggedFields.slice();');
       for (const f of tagged) {
@@ -579,7 +614,7 @@ function emitStruct(ctx: Ctx, s: Struct): string[] {
         out.push('    }');
       }
       out.push('    w.taggedFields(tagged);');
-      out.push('  }');
+      out.push(...nonFlexibleChecks);
     }
   }
   out.push('}');

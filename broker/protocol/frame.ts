@@ -17,6 +17,7 @@ import { ProtocolDecodeError, Reader, Writer } from './primitives.js';
 /** The first bytes of every request header: api key, api version, correlation id. */
 export const REQUEST_HEADER_PREFIX_BYTES = 8;
 export const FRAME_SIZE_BYTES = 4;
+const CONTROLLED_SHUTDOWN = 7;
 
 /** A request for an API or version this build does not know. It carries what is needed to answer:
  *  Kafka replies UNSUPPORTED_VERSION (35) with the correlation id, and for ApiVersions with a v0 body
@@ -58,6 +59,10 @@ export function decodeRequestFrame(frame: Buffer): DecodedRequest {
   const spec = apiSpec(apiKey);
   if (spec === undefined) throw new UnsupportedRequestError(apiKey, apiVersion, correlationId, false);
   if (apiVersion < spec.minVersion || apiVersion > spec.maxVersion) {
+    throw new UnsupportedRequestError(apiKey, apiVersion, correlationId, true);
+  }
+  if (apiKey === CONTROLLED_SHUTDOWN && apiVersion === 0) {
+    // The only request that used header v0, which the definitions no longer describe.
     throw new UnsupportedRequestError(apiKey, apiVersion, correlationId, true);
   }
   const r = new Reader(frame);

@@ -6,8 +6,8 @@
 // at the edge, with `toSafeNumber`, which refuses values past 2^53 instead of rounding them.
 //
 // Decoding never trusts a length: every string, bytes, records and array length is checked against
-// the bytes left in the frame before anything is sliced or allocated, so a hostile frame costs at
-// most its own size in memory.
+// the bytes left in the frame before anything is sliced or allocated, and unknown tagged fields are
+// capped in number, so a hostile frame costs memory in proportion to its own size.
 
 /** A coded error for bytes that do not decode. The caller turns it into a closed connection or a
  *  Kafka error code; it never escapes as a crash. */
@@ -50,9 +50,17 @@ export function toSafeNumber(value: bigint, what: string): number {
   return Number(value);
 }
 
+/** Unknown tagged fields kept per decoded frame. Each costs an object and a copy, far more than its
+ *  two bytes on the wire, so without a cap a frame of empty tags would amplify into hundreds of times
+ *  its size in memory. Known tags are not counted. */
+export const UNKNOWN_TAGGED_FIELDS_MAX = 4096;
+/** Kafka's limit on any string, compact or not: it must fit an int16 length. */
+export const STRING_BYTES_MAX = 0x7fff;
+
 export class Reader {
   pos: number;
   readonly end: number;
+  private unknownTagsLeft = UNKNOWN_TAGGED_FIELDS_MAX;
 
   constructor(
     readonly buf: Buffer,
@@ -153,12 +161,17 @@ export class Reader {
   }
   compactString(): string {
     const at = this.pos;
-    return this.stringOf(this.length(this.uvarint() - 1, at, false, 'compact string'));
+    return this.stringOf(this.compactStringLength(at, false));
   }
   compactNullableString(): string | null {
     const at = this.pos;
-    const n = this.length(this.uvarint() - 1, at, true, 'compact string');
+    const n = this.compactStringLength(at, true);
     return n < 0 ? null : this.stringOf(n);
+  }
+  private compactStringLength(at: number, nullable: boolean): number {
+    const n = this.uvarint() - 1;
+    if (n > STRING_BYTES_MAX) throw new ProtocolDecodeError(`compact string of ${n} bytes exceeds the ${STRING_BYTES_MAX}-byte string limit`, at);
+    return this.length(n, at, nullable, 'compact string');
   }
 
   /** Bytes are returned as a view into the frame, not a copy. */
@@ -204,13 +217,10 @@ export class Reader {
     return this.count(this.uvarint() - 1, at, nullable, elementMinBytes);
   }
 
-  /** The presence byte of a nullable struct: -1 for null, 1 for present. */
+  /** The presence byte of a nullable struct: Kafka writes -1 for null and 1 for present, and reads
+   *  any negative byte as null and any other as present. */
   structPresent(): boolean {
-    const at = this.pos;
-    const b = this.int8();
-    if (b === -1) return false;
-    if (b === 1) return true;
-    throw new ProtocolDecodeError(`nullable struct marker must be -1 or 1, got ${b}`, at);
+    return this.int8() >= 0;
   }
 
   /** Starts one tagged field: reads its size, checks it, returns the offset where it ends. */
@@ -230,6 +240,7 @@ export class Reader {
 
   /** An unknown tagged field, copied so it does not pin the whole frame in memory. */
   unknownTaggedField(tag: number, end: number): TaggedField {
+    if (--this.unknownTagsLeft < 0) throw new ProtocolDecodeError(`more than ${UNKNOWN_TAGGED_FIELDS_MAX} unknown tagged fields`, this.pos);
     const data = Buffer.from(this.buf.subarray(this.pos, end));
     this.pos = end;
     return { tag, data };
@@ -336,7 +347,7 @@ export class Writer {
   string(s: string): void {
     if (s === null) throw new ProtocolEncodeError('null written to a non-nullable string');
     const n = Buffer.byteLength(s, 'utf8');
-    if (n > 0x7fff) throw new ProtocolEncodeError(`string of ${n} bytes exceeds the int16 length limit`);
+    if (n > STRING_BYTES_MAX) throw new ProtocolEncodeError(`string of ${n} bytes exceeds the ${STRING_BYTES_MAX}-byte string limit`);
     this.int16(n);
     this.utf8(s, n);
   }
@@ -347,6 +358,7 @@ export class Writer {
   compactString(s: string): void {
     if (s === null) throw new ProtocolEncodeError('null written to a non-nullable string');
     const n = Buffer.byteLength(s, 'utf8');
+    if (n > STRING_BYTES_MAX) throw new ProtocolEncodeError(`string of ${n} bytes exceeds the ${STRING_BYTES_MAX}-byte string limit`);
     this.uvarint(n + 1);
     this.utf8(s, n);
   }
@@ -400,6 +412,9 @@ export class Writer {
         sorted = fields.slice().sort((a, b) => a.tag - b.tag);
         break;
       }
+    }
+    for (let i = 1; i < sorted.length; i++) {
+      if (sorted[i - 1]!.tag === sorted[i]!.tag) throw new ProtocolEncodeError(`tag ${sorted[i]!.tag} is written twice (a known field and an unknown one share it)`);
     }
     this.uvarint(sorted.length);
     for (const f of sorted) {

@@ -140,18 +140,48 @@ describe('tagged fields', () => {
   });
 
   it('writes known and unknown tags in ascending tag order', () => {
+    // ApiVersionsResponse v3 knows tags 0-3 (0 and 1 set here); tag 9 is unknown to it.
     const v = {
       ...generated.defaultApiVersionsResponse(),
       supportedFeatures: [{ name: 'f', minVersion: 1, maxVersion: 2 }],
-      unknownTaggedFields: [{ tag: 9, data: Buffer.from([1]) }],
+      unknownTaggedFields: [{ tag: 9, data: Buffer.from([0xee]) }],
       finalizedFeaturesEpoch: 5n,
     };
     const w = new Writer();
     generated.encodeApiVersionsResponse(w, v, 3);
-    const decoded = generated.decodeApiVersionsResponse(new Reader(w.toBuffer()), 3);
-    expect(decoded.finalizedFeaturesEpoch).toBe(5n);
-    expect(decoded.supportedFeatures).toHaveLength(1);
-    expect(decoded.unknownTaggedFields?.map((t) => t.tag)).toEqual([9]);
+    const bytes = w.toBuffer();
+    // The body's last field is the tagged section; its tags, in order, must be 0 (features), 1
+    // (epoch), 9. Walk the section from its start: errorCode(2) + apiKeys(1: empty compact array)
+    // + throttleTimeMs(4) = 7 bytes.
+    const r = new Reader(bytes, 7);
+    const count = r.uvarint();
+    const tags: number[] = [];
+    for (let i = 0; i < count; i++) {
+      tags.push(r.uvarint());
+      r.pos = r.taggedFieldEnd();
+    }
+    expect(r.remaining()).toBe(0);
+    expect(tags).toEqual([0, 1, 9]);
+  });
+
+  it('refuses to write one tag twice', () => {
+    const v = { ...generated.defaultApiVersionsResponse(), finalizedFeaturesEpoch: 5n, unknownTaggedFields: [{ tag: 1, data: Buffer.from([1]) }] };
+    expect(() => generated.encodeApiVersionsResponse(new Writer(), v, 3)).toThrow(/tag 1 is written twice/);
+  });
+
+  it('caps how many unknown tags one frame may carry', () => {
+    // A MetadataRequest v12 whose tag section holds 5000 empty unknown tags.
+    const base = new Writer();
+    generated.encodeMetadataRequest(base, { ...generated.defaultMetadataRequest(), topics: null }, 12);
+    const body = base.toBuffer().subarray(0, -1);
+    const tags = new Writer();
+    tags.uvarint(5000);
+    for (let i = 0; i < 5000; i++) {
+      tags.uvarint(100 + i);
+      tags.uvarint(0);
+    }
+    const frame = Buffer.concat([body, tags.toBuffer()]);
+    expect(() => generated.decodeMetadataRequest(new Reader(frame), 12)).toThrow(/more than 4096 unknown tagged fields/);
   });
 
   it('rejects a known tag that overruns its declared size', () => {
@@ -171,6 +201,24 @@ describe('encoding refuses what a version cannot carry', () => {
     v.nodeEndpoints = [{ nodeId: 1, host: 'h', port: 9092, rack: null }];
     expect(() => generated.encodeProduceResponse(new Writer(), v, 9)).toThrow(/not supported at version 9/);
     expect(() => generated.encodeProduceResponse(new Writer(), v, 10)).not.toThrow();
+  });
+
+  it('a set tagged field, or unknown tags, below the flexible versions', () => {
+    const v = generated.defaultProduceResponse();
+    v.nodeEndpoints = [{ nodeId: 1, host: 'h', port: 9092, rack: null }];
+    expect(() => generated.encodeProduceResponse(new Writer(), v, 8)).toThrow(/nodeEndpoints is not supported at version 8/);
+    const u = { ...generated.defaultProduceResponse(), unknownTaggedFields: [{ tag: 50, data: Buffer.alloc(0) }] };
+    expect(() => generated.encodeProduceResponse(new Writer(), u, 8)).toThrow(/cannot carry/);
+    expect(() => generated.encodeProduceResponse(new Writer(), u, 9)).not.toThrow();
+  });
+
+  it('a compact string longer than Kafka allows any string', () => {
+    const v = { ...generated.defaultCreateTopicsResponse(), topics: [{ ...generated.defaultCreateTopicsResponseCreatableTopicResult(), errorMessage: 'x'.repeat(40_000) }] };
+    expect(() => generated.encodeCreateTopicsResponse(new Writer(), v, 5)).toThrow(/exceeds the 32767-byte string limit/);
+    const w = new Writer();
+    w.uvarint(40_001);
+    w.raw(Buffer.alloc(40_000, 0x61));
+    expect(() => new Reader(w.toBuffer()).compactString()).toThrow(/exceeds the 32767-byte string limit/);
   });
 
   it('a null where the version is not nullable', () => {

@@ -17,7 +17,13 @@ export function encodeProduceRequestPartitionProduceData(w: Writer, v: ProduceRe
   const flexible = version >= 9;
   w.int32(v.index);
   if (flexible) w.compactNullableBytes(v.records); else w.nullableBytes(v.records);
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`ProduceRequestPartitionProduceData has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeProduceRequestPartitionProduceData(r: Reader, version: number): ProduceRequestPartitionProduceData {
@@ -60,7 +66,13 @@ export function encodeProduceRequestTopicProduceData(w: Writer, v: ProduceReques
     if (flexible) w.compactArrayLength(a, false); else w.arrayLength(a, false);
     for (const e of a) encodeProduceRequestPartitionProduceData(w, e, version);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`ProduceRequestTopicProduceData has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeProduceRequestTopicProduceData(r: Reader, version: number): ProduceRequestTopicProduceData {
@@ -108,7 +120,13 @@ export function encodeProduceRequest(w: Writer, v: ProduceRequest, version: numb
     if (flexible) w.compactArrayLength(a, false); else w.arrayLength(a, false);
     for (const e of a) encodeProduceRequestTopicProduceData(w, e, version);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`ProduceRequest has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeProduceRequest(r: Reader, version: number): ProduceRequest {
@@ -159,7 +177,13 @@ export function encodeProduceResponseBatchIndexAndErrorMessage(w: Writer, v: Pro
   } else if (v.batchIndexErrorMessage !== null) {
     throw new ProtocolEncodeError(`ProduceResponseBatchIndexAndErrorMessage.batchIndexErrorMessage is not supported at version ${version}`);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`ProduceResponseBatchIndexAndErrorMessage has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeProduceResponseBatchIndexAndErrorMessage(r: Reader, version: number): ProduceResponseBatchIndexAndErrorMessage {
@@ -200,7 +224,13 @@ export function encodeProduceResponseLeaderIdAndEpoch(w: Writer, v: ProduceRespo
   } else if (v.leaderEpoch !== -1) {
     throw new ProtocolEncodeError(`ProduceResponseLeaderIdAndEpoch.leaderEpoch is not supported at version ${version}`);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`ProduceResponseLeaderIdAndEpoch has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeProduceResponseLeaderIdAndEpoch(r: Reader, version: number): ProduceResponseLeaderIdAndEpoch {
@@ -264,6 +294,13 @@ export function encodeProduceResponsePartitionProduceResponse(w: Writer, v: Prod
       throw new ProtocolEncodeError(`ProduceResponsePartitionProduceResponse.currentLeader is not supported at version ${version}`);
     }
     w.taggedFields(tagged);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`ProduceResponsePartitionProduceResponse has tagged fields set, which version ${version} cannot carry`);
+    }
+    if (!isDefaultProduceResponseLeaderIdAndEpoch(v.currentLeader)) {
+      throw new ProtocolEncodeError(`ProduceResponsePartitionProduceResponse.currentLeader is not supported at version ${version}`);
+    }
   }
 }
 
@@ -325,7 +362,13 @@ export function encodeProduceResponseTopicProduceResponse(w: Writer, v: ProduceR
     if (flexible) w.compactArrayLength(a, false); else w.arrayLength(a, false);
     for (const e of a) encodeProduceResponsePartitionProduceResponse(w, e, version);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`ProduceResponseTopicProduceResponse has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeProduceResponseTopicProduceResponse(r: Reader, version: number): ProduceResponseTopicProduceResponse {
@@ -385,7 +428,13 @@ export function encodeProduceResponseNodeEndpoint(w: Writer, v: ProduceResponseN
   } else if (v.rack !== null) {
     throw new ProtocolEncodeError(`ProduceResponseNodeEndpoint.rack is not supported at version ${version}`);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`ProduceResponseNodeEndpoint has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeProduceResponseNodeEndpoint(r: Reader, version: number): ProduceResponseNodeEndpoint {
@@ -439,6 +488,13 @@ export function encodeProduceResponse(w: Writer, v: ProduceResponse, version: nu
       throw new ProtocolEncodeError(`ProduceResponse.nodeEndpoints is not supported at version ${version}`);
     }
     w.taggedFields(tagged);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`ProduceResponse has tagged fields set, which version ${version} cannot carry`);
+    }
+    if (v.nodeEndpoints.length !== 0) {
+      throw new ProtocolEncodeError(`ProduceResponse.nodeEndpoints is not supported at version ${version}`);
+    }
   }
 }
 

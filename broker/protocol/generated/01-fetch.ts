@@ -25,7 +25,13 @@ export function encodeFetchRequestReplicaState(w: Writer, v: FetchRequestReplica
   } else if (v.replicaEpoch !== -1n) {
     throw new ProtocolEncodeError(`FetchRequestReplicaState.replicaEpoch is not supported at version ${version}`);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`FetchRequestReplicaState has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeFetchRequestReplicaState(r: Reader, version: number): FetchRequestReplicaState {
@@ -89,6 +95,10 @@ export function encodeFetchRequestFetchPartition(w: Writer, v: FetchRequestFetch
       }));
     }
     w.taggedFields(tagged);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`FetchRequestFetchPartition has tagged fields set, which version ${version} cannot carry`);
+    }
   }
 }
 
@@ -146,7 +156,13 @@ export function encodeFetchRequestFetchTopic(w: Writer, v: FetchRequestFetchTopi
     if (flexible) w.compactArrayLength(a, false); else w.arrayLength(a, false);
     for (const e of a) encodeFetchRequestFetchPartition(w, e, version);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`FetchRequestFetchTopic has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeFetchRequestFetchTopic(r: Reader, version: number): FetchRequestFetchTopic {
@@ -200,7 +216,13 @@ export function encodeFetchRequestForgottenTopic(w: Writer, v: FetchRequestForgo
   } else if (v.partitions.length !== 0) {
     throw new ProtocolEncodeError(`FetchRequestForgottenTopic.partitions is not supported at version ${version}`);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`FetchRequestForgottenTopic has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeFetchRequestForgottenTopic(r: Reader, version: number): FetchRequestForgottenTopic {
@@ -297,6 +319,13 @@ export function encodeFetchRequest(w: Writer, v: FetchRequest, version: number):
       throw new ProtocolEncodeError(`FetchRequest.replicaState is not supported at version ${version}`);
     }
     w.taggedFields(tagged);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`FetchRequest has tagged fields set, which version ${version} cannot carry`);
+    }
+    if (!isDefaultFetchRequestReplicaState(v.replicaState)) {
+      throw new ProtocolEncodeError(`FetchRequest.replicaState is not supported at version ${version}`);
+    }
   }
 }
 
@@ -376,7 +405,13 @@ export function encodeFetchResponseEpochEndOffset(w: Writer, v: FetchResponseEpo
   } else if (v.endOffset !== -1n) {
     throw new ProtocolEncodeError(`FetchResponseEpochEndOffset.endOffset is not supported at version ${version}`);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`FetchResponseEpochEndOffset has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeFetchResponseEpochEndOffset(r: Reader, version: number): FetchResponseEpochEndOffset {
@@ -417,7 +452,13 @@ export function encodeFetchResponseLeaderIdAndEpoch(w: Writer, v: FetchResponseL
   } else if (v.leaderEpoch !== -1) {
     throw new ProtocolEncodeError(`FetchResponseLeaderIdAndEpoch.leaderEpoch is not supported at version ${version}`);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`FetchResponseLeaderIdAndEpoch has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeFetchResponseLeaderIdAndEpoch(r: Reader, version: number): FetchResponseLeaderIdAndEpoch {
@@ -450,7 +491,13 @@ export function encodeFetchResponseSnapshotId(w: Writer, v: FetchResponseSnapsho
   const flexible = version >= 12;
   w.int64(v.endOffset);
   w.int32(v.epoch);
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`FetchResponseSnapshotId has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeFetchResponseSnapshotId(r: Reader, version: number): FetchResponseSnapshotId {
@@ -483,7 +530,13 @@ export function encodeFetchResponseAbortedTransaction(w: Writer, v: FetchRespons
   const flexible = version >= 12;
   w.int64(v.producerId);
   w.int64(v.firstOffset);
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`FetchResponseAbortedTransaction has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeFetchResponseAbortedTransaction(r: Reader, version: number): FetchResponseAbortedTransaction {
@@ -565,6 +618,19 @@ export function encodeFetchResponsePartitionData(w: Writer, v: FetchResponsePart
       throw new ProtocolEncodeError(`FetchResponsePartitionData.snapshotId is not supported at version ${version}`);
     }
     w.taggedFields(tagged);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`FetchResponsePartitionData has tagged fields set, which version ${version} cannot carry`);
+    }
+    if (!isDefaultFetchResponseEpochEndOffset(v.divergingEpoch)) {
+      throw new ProtocolEncodeError(`FetchResponsePartitionData.divergingEpoch is not supported at version ${version}`);
+    }
+    if (!isDefaultFetchResponseLeaderIdAndEpoch(v.currentLeader)) {
+      throw new ProtocolEncodeError(`FetchResponsePartitionData.currentLeader is not supported at version ${version}`);
+    }
+    if (!isDefaultFetchResponseSnapshotId(v.snapshotId)) {
+      throw new ProtocolEncodeError(`FetchResponsePartitionData.snapshotId is not supported at version ${version}`);
+    }
   }
 }
 
@@ -638,7 +704,13 @@ export function encodeFetchResponseFetchableTopicResponse(w: Writer, v: FetchRes
     if (flexible) w.compactArrayLength(a, false); else w.arrayLength(a, false);
     for (const e of a) encodeFetchResponsePartitionData(w, e, version);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`FetchResponseFetchableTopicResponse has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeFetchResponseFetchableTopicResponse(r: Reader, version: number): FetchResponseFetchableTopicResponse {
@@ -698,7 +770,13 @@ export function encodeFetchResponseNodeEndpoint(w: Writer, v: FetchResponseNodeE
   } else if (v.rack !== null) {
     throw new ProtocolEncodeError(`FetchResponseNodeEndpoint.rack is not supported at version ${version}`);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`FetchResponseNodeEndpoint has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeFetchResponseNodeEndpoint(r: Reader, version: number): FetchResponseNodeEndpoint {
@@ -762,6 +840,13 @@ export function encodeFetchResponse(w: Writer, v: FetchResponse, version: number
       throw new ProtocolEncodeError(`FetchResponse.nodeEndpoints is not supported at version ${version}`);
     }
     w.taggedFields(tagged);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`FetchResponse has tagged fields set, which version ${version} cannot carry`);
+    }
+    if (v.nodeEndpoints.length !== 0) {
+      throw new ProtocolEncodeError(`FetchResponse.nodeEndpoints is not supported at version ${version}`);
+    }
   }
 }
 

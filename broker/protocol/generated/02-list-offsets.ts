@@ -21,7 +21,13 @@ export function encodeListOffsetsRequestListOffsetsPartition(w: Writer, v: ListO
     w.int32(v.currentLeaderEpoch);
   }
   w.int64(v.timestamp);
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`ListOffsetsRequestListOffsetsPartition has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeListOffsetsRequestListOffsetsPartition(r: Reader, version: number): ListOffsetsRequestListOffsetsPartition {
@@ -59,7 +65,13 @@ export function encodeListOffsetsRequestListOffsetsTopic(w: Writer, v: ListOffse
     if (flexible) w.compactArrayLength(a, false); else w.arrayLength(a, false);
     for (const e of a) encodeListOffsetsRequestListOffsetsPartition(w, e, version);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`ListOffsetsRequestListOffsetsTopic has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeListOffsetsRequestListOffsetsTopic(r: Reader, version: number): ListOffsetsRequestListOffsetsTopic {
@@ -112,7 +124,13 @@ export function encodeListOffsetsRequest(w: Writer, v: ListOffsetsRequest, versi
   if (version >= 10) {
     w.int32(v.timeoutMs);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`ListOffsetsRequest has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeListOffsetsRequest(r: Reader, version: number): ListOffsetsRequest {
@@ -165,7 +183,13 @@ export function encodeListOffsetsResponseListOffsetsPartitionResponse(w: Writer,
   } else if (v.leaderEpoch !== -1) {
     throw new ProtocolEncodeError(`ListOffsetsResponseListOffsetsPartitionResponse.leaderEpoch is not supported at version ${version}`);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`ListOffsetsResponseListOffsetsPartitionResponse has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeListOffsetsResponseListOffsetsPartitionResponse(r: Reader, version: number): ListOffsetsResponseListOffsetsPartitionResponse {
@@ -205,7 +229,13 @@ export function encodeListOffsetsResponseListOffsetsTopicResponse(w: Writer, v: 
     if (flexible) w.compactArrayLength(a, false); else w.arrayLength(a, false);
     for (const e of a) encodeListOffsetsResponseListOffsetsPartitionResponse(w, e, version);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`ListOffsetsResponseListOffsetsTopicResponse has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeListOffsetsResponseListOffsetsTopicResponse(r: Reader, version: number): ListOffsetsResponseListOffsetsTopicResponse {
@@ -250,7 +280,13 @@ export function encodeListOffsetsResponse(w: Writer, v: ListOffsetsResponse, ver
     if (flexible) w.compactArrayLength(a, false); else w.arrayLength(a, false);
     for (const e of a) encodeListOffsetsResponseListOffsetsTopicResponse(w, e, version);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`ListOffsetsResponse has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeListOffsetsResponse(r: Reader, version: number): ListOffsetsResponse {

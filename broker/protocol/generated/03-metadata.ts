@@ -19,7 +19,13 @@ export function encodeMetadataRequestMetadataRequestTopic(w: Writer, v: Metadata
     w.uuid(v.topicId);
   }
   if (version >= 10) { if (flexible) w.compactNullableString(v.name); else w.nullableString(v.name); } else { if (flexible) w.compactString(v.name!); else w.string(v.name!); }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`MetadataRequestMetadataRequestTopic has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeMetadataRequestMetadataRequestTopic(r: Reader, version: number): MetadataRequestMetadataRequestTopic {
@@ -72,7 +78,13 @@ export function encodeMetadataRequest(w: Writer, v: MetadataRequest, version: nu
   } else if (v.includeTopicAuthorizedOperations !== false) {
     throw new ProtocolEncodeError(`MetadataRequest.includeTopicAuthorizedOperations is not supported at version ${version}`);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`MetadataRequest has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeMetadataRequest(r: Reader, version: number): MetadataRequest {
@@ -124,7 +136,13 @@ export function encodeMetadataResponseMetadataResponseBroker(w: Writer, v: Metad
   if (version >= 1) {
     if (flexible) w.compactNullableString(v.rack); else w.nullableString(v.rack);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`MetadataResponseMetadataResponseBroker has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeMetadataResponseMetadataResponseBroker(r: Reader, version: number): MetadataResponseMetadataResponseBroker {
@@ -185,7 +203,13 @@ export function encodeMetadataResponseMetadataResponsePartition(w: Writer, v: Me
       for (const e of a) w.int32(e);
     }
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`MetadataResponseMetadataResponsePartition has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeMetadataResponseMetadataResponsePartition(r: Reader, version: number): MetadataResponseMetadataResponsePartition {
@@ -263,7 +287,13 @@ export function encodeMetadataResponseMetadataResponseTopic(w: Writer, v: Metada
   } else if (v.topicAuthorizedOperations !== -2147483648) {
     throw new ProtocolEncodeError(`MetadataResponseMetadataResponseTopic.topicAuthorizedOperations is not supported at version ${version}`);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`MetadataResponseMetadataResponseTopic has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeMetadataResponseMetadataResponseTopic(r: Reader, version: number): MetadataResponseMetadataResponseTopic {
@@ -336,7 +366,13 @@ export function encodeMetadataResponse(w: Writer, v: MetadataResponse, version: 
   if (version >= 13) {
     w.int16(v.errorCode);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`MetadataResponse has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeMetadataResponse(r: Reader, version: number): MetadataResponse {

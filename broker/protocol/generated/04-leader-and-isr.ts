@@ -65,7 +65,13 @@ export function encodeLeaderAndIsrRequestLeaderAndIsrPartitionState(w: Writer, v
   } else if (v.leaderRecoveryState !== 0) {
     throw new ProtocolEncodeError(`LeaderAndIsrRequestLeaderAndIsrPartitionState.leaderRecoveryState is not supported at version ${version}`);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`LeaderAndIsrRequestLeaderAndIsrPartitionState has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeLeaderAndIsrRequestLeaderAndIsrPartitionState(r: Reader, version: number): LeaderAndIsrRequestLeaderAndIsrPartitionState {
@@ -152,7 +158,13 @@ export function encodeLeaderAndIsrRequestLeaderAndIsrTopicState(w: Writer, v: Le
   } else if (v.partitionStates.length !== 0) {
     throw new ProtocolEncodeError(`LeaderAndIsrRequestLeaderAndIsrTopicState.partitionStates is not supported at version ${version}`);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`LeaderAndIsrRequestLeaderAndIsrTopicState has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeLeaderAndIsrRequestLeaderAndIsrTopicState(r: Reader, version: number): LeaderAndIsrRequestLeaderAndIsrTopicState {
@@ -196,7 +208,13 @@ export function encodeLeaderAndIsrRequestLeaderAndIsrLiveLeader(w: Writer, v: Le
   w.int32(v.brokerId);
   if (flexible) w.compactString(v.hostName); else w.string(v.hostName);
   w.int32(v.port);
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`LeaderAndIsrRequestLeaderAndIsrLiveLeader has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeLeaderAndIsrRequestLeaderAndIsrLiveLeader(r: Reader, version: number): LeaderAndIsrRequestLeaderAndIsrLiveLeader {
@@ -272,7 +290,13 @@ export function encodeLeaderAndIsrRequest(w: Writer, v: LeaderAndIsrRequest, ver
     if (flexible) w.compactArrayLength(a, false); else w.arrayLength(a, false);
     for (const e of a) encodeLeaderAndIsrRequestLeaderAndIsrLiveLeader(w, e, version);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`LeaderAndIsrRequest has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeLeaderAndIsrRequest(r: Reader, version: number): LeaderAndIsrRequest {
@@ -339,7 +363,13 @@ export function encodeLeaderAndIsrResponseLeaderAndIsrPartitionError(w: Writer, 
   }
   w.int32(v.partitionIndex);
   w.int16(v.errorCode);
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`LeaderAndIsrResponseLeaderAndIsrPartitionError has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeLeaderAndIsrResponseLeaderAndIsrPartitionError(r: Reader, version: number): LeaderAndIsrResponseLeaderAndIsrPartitionError {
@@ -385,7 +415,13 @@ export function encodeLeaderAndIsrResponseLeaderAndIsrTopicError(w: Writer, v: L
   } else if (v.partitionErrors.length !== 0) {
     throw new ProtocolEncodeError(`LeaderAndIsrResponseLeaderAndIsrTopicError.partitionErrors is not supported at version ${version}`);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`LeaderAndIsrResponseLeaderAndIsrTopicError has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeLeaderAndIsrResponseLeaderAndIsrTopicError(r: Reader, version: number): LeaderAndIsrResponseLeaderAndIsrTopicError {
@@ -444,7 +480,13 @@ export function encodeLeaderAndIsrResponse(w: Writer, v: LeaderAndIsrResponse, v
   } else if (v.topics.length !== 0) {
     throw new ProtocolEncodeError(`LeaderAndIsrResponse.topics is not supported at version ${version}`);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`LeaderAndIsrResponse has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeLeaderAndIsrResponse(r: Reader, version: number): LeaderAndIsrResponse {

@@ -25,7 +25,13 @@ export function encodeStopReplicaRequestStopReplicaPartitionV0(w: Writer, v: Sto
   } else if (v.partitionIndex !== 0) {
     throw new ProtocolEncodeError(`StopReplicaRequestStopReplicaPartitionV0.partitionIndex is not supported at version ${version}`);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`StopReplicaRequestStopReplicaPartitionV0 has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeStopReplicaRequestStopReplicaPartitionV0(r: Reader, version: number): StopReplicaRequestStopReplicaPartitionV0 {
@@ -70,7 +76,13 @@ export function encodeStopReplicaRequestStopReplicaTopicV1(w: Writer, v: StopRep
   } else if (v.partitionIndexes.length !== 0) {
     throw new ProtocolEncodeError(`StopReplicaRequestStopReplicaTopicV1.partitionIndexes is not supported at version ${version}`);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`StopReplicaRequestStopReplicaTopicV1 has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeStopReplicaRequestStopReplicaTopicV1(r: Reader, version: number): StopReplicaRequestStopReplicaTopicV1 {
@@ -125,7 +137,13 @@ export function encodeStopReplicaRequestStopReplicaPartitionState(w: Writer, v: 
   } else if (v.deletePartition !== false) {
     throw new ProtocolEncodeError(`StopReplicaRequestStopReplicaPartitionState.deletePartition is not supported at version ${version}`);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`StopReplicaRequestStopReplicaPartitionState has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeStopReplicaRequestStopReplicaPartitionState(r: Reader, version: number): StopReplicaRequestStopReplicaPartitionState {
@@ -171,7 +189,13 @@ export function encodeStopReplicaRequestStopReplicaTopicState(w: Writer, v: Stop
   } else if (v.partitionStates.length !== 0) {
     throw new ProtocolEncodeError(`StopReplicaRequestStopReplicaTopicState.partitionStates is not supported at version ${version}`);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`StopReplicaRequestStopReplicaTopicState has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeStopReplicaRequestStopReplicaTopicState(r: Reader, version: number): StopReplicaRequestStopReplicaTopicState {
@@ -258,7 +282,13 @@ export function encodeStopReplicaRequest(w: Writer, v: StopReplicaRequest, versi
   } else if (v.topicStates.length !== 0) {
     throw new ProtocolEncodeError(`StopReplicaRequest.topicStates is not supported at version ${version}`);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`StopReplicaRequest has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeStopReplicaRequest(r: Reader, version: number): StopReplicaRequest {
@@ -325,7 +355,13 @@ export function encodeStopReplicaResponseStopReplicaPartitionError(w: Writer, v:
   if (flexible) w.compactString(v.topicName); else w.string(v.topicName);
   w.int32(v.partitionIndex);
   w.int16(v.errorCode);
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`StopReplicaResponseStopReplicaPartitionError has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeStopReplicaResponseStopReplicaPartitionError(r: Reader, version: number): StopReplicaResponseStopReplicaPartitionError {
@@ -363,7 +399,13 @@ export function encodeStopReplicaResponse(w: Writer, v: StopReplicaResponse, ver
     if (flexible) w.compactArrayLength(a, false); else w.arrayLength(a, false);
     for (const e of a) encodeStopReplicaResponseStopReplicaPartitionError(w, e, version);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`StopReplicaResponse has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeStopReplicaResponse(r: Reader, version: number): StopReplicaResponse {

@@ -47,7 +47,13 @@ export function encodeUpdateMetadataRequestUpdateMetadataPartitionState(w: Write
       for (const e of a) w.int32(e);
     }
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`UpdateMetadataRequestUpdateMetadataPartitionState has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeUpdateMetadataRequestUpdateMetadataPartitionState(r: Reader, version: number): UpdateMetadataRequestUpdateMetadataPartitionState {
@@ -123,7 +129,13 @@ export function encodeUpdateMetadataRequestUpdateMetadataTopicState(w: Writer, v
   } else if (v.partitionStates.length !== 0) {
     throw new ProtocolEncodeError(`UpdateMetadataRequestUpdateMetadataTopicState.partitionStates is not supported at version ${version}`);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`UpdateMetadataRequestUpdateMetadataTopicState has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeUpdateMetadataRequestUpdateMetadataTopicState(r: Reader, version: number): UpdateMetadataRequestUpdateMetadataTopicState {
@@ -183,7 +195,13 @@ export function encodeUpdateMetadataRequestUpdateMetadataEndpoint(w: Writer, v: 
   } else if (v.securityProtocol !== 0) {
     throw new ProtocolEncodeError(`UpdateMetadataRequestUpdateMetadataEndpoint.securityProtocol is not supported at version ${version}`);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`UpdateMetadataRequestUpdateMetadataEndpoint has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeUpdateMetadataRequestUpdateMetadataEndpoint(r: Reader, version: number): UpdateMetadataRequestUpdateMetadataEndpoint {
@@ -236,7 +254,13 @@ export function encodeUpdateMetadataRequestUpdateMetadataBroker(w: Writer, v: Up
   if (version >= 2) {
     if (flexible) w.compactNullableString(v.rack); else w.nullableString(v.rack);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`UpdateMetadataRequestUpdateMetadataBroker has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeUpdateMetadataRequestUpdateMetadataBroker(r: Reader, version: number): UpdateMetadataRequestUpdateMetadataBroker {
@@ -327,6 +351,13 @@ export function encodeUpdateMetadataRequest(w: Writer, v: UpdateMetadataRequest,
       throw new ProtocolEncodeError(`UpdateMetadataRequest.type is not supported at version ${version}`);
     }
     w.taggedFields(tagged);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`UpdateMetadataRequest has tagged fields set, which version ${version} cannot carry`);
+    }
+    if (v.type !== 0) {
+      throw new ProtocolEncodeError(`UpdateMetadataRequest.type is not supported at version ${version}`);
+    }
   }
 }
 
@@ -392,7 +423,13 @@ export function defaultUpdateMetadataResponse(): UpdateMetadataResponse {
 export function encodeUpdateMetadataResponse(w: Writer, v: UpdateMetadataResponse, version: number): void {
   const flexible = version >= 6;
   w.int16(v.errorCode);
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`UpdateMetadataResponse has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeUpdateMetadataResponse(r: Reader, version: number): UpdateMetadataResponse {

@@ -23,7 +23,13 @@ export function encodeOffsetCommitRequestOffsetCommitRequestPartition(w: Writer,
     w.int32(v.committedLeaderEpoch);
   }
   if (flexible) w.compactNullableString(v.committedMetadata); else w.nullableString(v.committedMetadata);
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`OffsetCommitRequestOffsetCommitRequestPartition has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeOffsetCommitRequestOffsetCommitRequestPartition(r: Reader, version: number): OffsetCommitRequestOffsetCommitRequestPartition {
@@ -68,7 +74,13 @@ export function encodeOffsetCommitRequestOffsetCommitRequestTopic(w: Writer, v: 
     if (flexible) w.compactArrayLength(a, false); else w.arrayLength(a, false);
     for (const e of a) encodeOffsetCommitRequestOffsetCommitRequestPartition(w, e, version);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`OffsetCommitRequestOffsetCommitRequestTopic has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeOffsetCommitRequestOffsetCommitRequestTopic(r: Reader, version: number): OffsetCommitRequestOffsetCommitRequestTopic {
@@ -126,7 +138,13 @@ export function encodeOffsetCommitRequest(w: Writer, v: OffsetCommitRequest, ver
     if (flexible) w.compactArrayLength(a, false); else w.arrayLength(a, false);
     for (const e of a) encodeOffsetCommitRequestOffsetCommitRequestTopic(w, e, version);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`OffsetCommitRequest has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeOffsetCommitRequest(r: Reader, version: number): OffsetCommitRequest {
@@ -171,7 +189,13 @@ export function encodeOffsetCommitResponseOffsetCommitResponsePartition(w: Write
   const flexible = version >= 8;
   w.int32(v.partitionIndex);
   w.int16(v.errorCode);
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`OffsetCommitResponseOffsetCommitResponsePartition has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeOffsetCommitResponseOffsetCommitResponsePartition(r: Reader, version: number): OffsetCommitResponseOffsetCommitResponsePartition {
@@ -214,7 +238,13 @@ export function encodeOffsetCommitResponseOffsetCommitResponseTopic(w: Writer, v
     if (flexible) w.compactArrayLength(a, false); else w.arrayLength(a, false);
     for (const e of a) encodeOffsetCommitResponseOffsetCommitResponsePartition(w, e, version);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`OffsetCommitResponseOffsetCommitResponseTopic has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeOffsetCommitResponseOffsetCommitResponseTopic(r: Reader, version: number): OffsetCommitResponseOffsetCommitResponseTopic {
@@ -260,7 +290,13 @@ export function encodeOffsetCommitResponse(w: Writer, v: OffsetCommitResponse, v
     if (flexible) w.compactArrayLength(a, false); else w.arrayLength(a, false);
     for (const e of a) encodeOffsetCommitResponseOffsetCommitResponseTopic(w, e, version);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`OffsetCommitResponse has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeOffsetCommitResponse(r: Reader, version: number): OffsetCommitResponse {

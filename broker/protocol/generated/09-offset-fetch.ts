@@ -29,7 +29,13 @@ export function encodeOffsetFetchRequestOffsetFetchRequestTopic(w: Writer, v: Of
   } else if (v.partitionIndexes.length !== 0) {
     throw new ProtocolEncodeError(`OffsetFetchRequestOffsetFetchRequestTopic.partitionIndexes is not supported at version ${version}`);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`OffsetFetchRequestOffsetFetchRequestTopic has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeOffsetFetchRequestOffsetFetchRequestTopic(r: Reader, version: number): OffsetFetchRequestOffsetFetchRequestTopic {
@@ -84,7 +90,13 @@ export function encodeOffsetFetchRequestOffsetFetchRequestTopics(w: Writer, v: O
   } else if (v.partitionIndexes.length !== 0) {
     throw new ProtocolEncodeError(`OffsetFetchRequestOffsetFetchRequestTopics.partitionIndexes is not supported at version ${version}`);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`OffsetFetchRequestOffsetFetchRequestTopics has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeOffsetFetchRequestOffsetFetchRequestTopics(r: Reader, version: number): OffsetFetchRequestOffsetFetchRequestTopics {
@@ -146,7 +158,13 @@ export function encodeOffsetFetchRequestOffsetFetchRequestGroup(w: Writer, v: Of
   } else if ((v.topics === null || v.topics.length !== 0)) {
     throw new ProtocolEncodeError(`OffsetFetchRequestOffsetFetchRequestGroup.topics is not supported at version ${version}`);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`OffsetFetchRequestOffsetFetchRequestGroup has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeOffsetFetchRequestOffsetFetchRequestGroup(r: Reader, version: number): OffsetFetchRequestOffsetFetchRequestGroup {
@@ -220,7 +238,13 @@ export function encodeOffsetFetchRequest(w: Writer, v: OffsetFetchRequest, versi
   } else if (v.requireStable !== false) {
     throw new ProtocolEncodeError(`OffsetFetchRequest.requireStable is not supported at version ${version}`);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`OffsetFetchRequest has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeOffsetFetchRequest(r: Reader, version: number): OffsetFetchRequest {
@@ -300,7 +324,13 @@ export function encodeOffsetFetchResponseOffsetFetchResponsePartition(w: Writer,
   } else if (v.errorCode !== 0) {
     throw new ProtocolEncodeError(`OffsetFetchResponseOffsetFetchResponsePartition.errorCode is not supported at version ${version}`);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`OffsetFetchResponseOffsetFetchResponsePartition has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeOffsetFetchResponseOffsetFetchResponsePartition(r: Reader, version: number): OffsetFetchResponseOffsetFetchResponsePartition {
@@ -348,7 +378,13 @@ export function encodeOffsetFetchResponseOffsetFetchResponseTopic(w: Writer, v: 
   } else if (v.partitions.length !== 0) {
     throw new ProtocolEncodeError(`OffsetFetchResponseOffsetFetchResponseTopic.partitions is not supported at version ${version}`);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`OffsetFetchResponseOffsetFetchResponseTopic has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeOffsetFetchResponseOffsetFetchResponseTopic(r: Reader, version: number): OffsetFetchResponseOffsetFetchResponseTopic {
@@ -413,7 +449,13 @@ export function encodeOffsetFetchResponseOffsetFetchResponsePartitions(w: Writer
   } else if (v.errorCode !== 0) {
     throw new ProtocolEncodeError(`OffsetFetchResponseOffsetFetchResponsePartitions.errorCode is not supported at version ${version}`);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`OffsetFetchResponseOffsetFetchResponsePartitions has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeOffsetFetchResponseOffsetFetchResponsePartitions(r: Reader, version: number): OffsetFetchResponseOffsetFetchResponsePartitions {
@@ -463,7 +505,13 @@ export function encodeOffsetFetchResponseOffsetFetchResponseTopics(w: Writer, v:
   } else if (v.partitions.length !== 0) {
     throw new ProtocolEncodeError(`OffsetFetchResponseOffsetFetchResponseTopics.partitions is not supported at version ${version}`);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`OffsetFetchResponseOffsetFetchResponseTopics has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeOffsetFetchResponseOffsetFetchResponseTopics(r: Reader, version: number): OffsetFetchResponseOffsetFetchResponseTopics {
@@ -523,7 +571,13 @@ export function encodeOffsetFetchResponseOffsetFetchResponseGroup(w: Writer, v: 
   } else if (v.errorCode !== 0) {
     throw new ProtocolEncodeError(`OffsetFetchResponseOffsetFetchResponseGroup.errorCode is not supported at version ${version}`);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`OffsetFetchResponseOffsetFetchResponseGroup has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeOffsetFetchResponseOffsetFetchResponseGroup(r: Reader, version: number): OffsetFetchResponseOffsetFetchResponseGroup {
@@ -589,7 +643,13 @@ export function encodeOffsetFetchResponse(w: Writer, v: OffsetFetchResponse, ver
   } else if (v.groups.length !== 0) {
     throw new ProtocolEncodeError(`OffsetFetchResponse.groups is not supported at version ${version}`);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`OffsetFetchResponse has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeOffsetFetchResponse(r: Reader, version: number): OffsetFetchResponse {

@@ -35,7 +35,13 @@ export function encodeFindCoordinatorRequest(w: Writer, v: FindCoordinatorReques
   } else if (v.coordinatorKeys.length !== 0) {
     throw new ProtocolEncodeError(`FindCoordinatorRequest.coordinatorKeys is not supported at version ${version}`);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`FindCoordinatorRequest has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeFindCoordinatorRequest(r: Reader, version: number): FindCoordinatorRequest {
@@ -109,7 +115,13 @@ export function encodeFindCoordinatorResponseCoordinator(w: Writer, v: FindCoord
   if (version >= 4) {
     w.compactNullableString(v.errorMessage);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`FindCoordinatorResponseCoordinator has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeFindCoordinatorResponseCoordinator(r: Reader, version: number): FindCoordinatorResponseCoordinator {
@@ -184,7 +196,13 @@ export function encodeFindCoordinatorResponse(w: Writer, v: FindCoordinatorRespo
   } else if (v.coordinators.length !== 0) {
     throw new ProtocolEncodeError(`FindCoordinatorResponse.coordinators is not supported at version ${version}`);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`FindCoordinatorResponse has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeFindCoordinatorResponse(r: Reader, version: number): FindCoordinatorResponse {

@@ -17,7 +17,13 @@ export function encodeJoinGroupRequestJoinGroupRequestProtocol(w: Writer, v: Joi
   const flexible = version >= 6;
   if (flexible) w.compactString(v.name); else w.string(v.name);
   if (flexible) w.compactBytes(v.metadata); else w.bytes(v.metadata);
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`JoinGroupRequestJoinGroupRequestProtocol has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeJoinGroupRequestJoinGroupRequestProtocol(r: Reader, version: number): JoinGroupRequestJoinGroupRequestProtocol {
@@ -74,7 +80,13 @@ export function encodeJoinGroupRequest(w: Writer, v: JoinGroupRequest, version: 
   if (version >= 8) {
     w.compactNullableString(v.reason);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`JoinGroupRequest has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeJoinGroupRequest(r: Reader, version: number): JoinGroupRequest {
@@ -125,7 +137,13 @@ export function encodeJoinGroupResponseJoinGroupResponseMember(w: Writer, v: Joi
     if (flexible) w.compactNullableString(v.groupInstanceId); else w.nullableString(v.groupInstanceId);
   }
   if (flexible) w.compactBytes(v.metadata); else w.bytes(v.metadata);
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`JoinGroupResponseJoinGroupResponseMember has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeJoinGroupResponseJoinGroupResponseMember(r: Reader, version: number): JoinGroupResponseJoinGroupResponseMember {
@@ -185,7 +203,13 @@ export function encodeJoinGroupResponse(w: Writer, v: JoinGroupResponse, version
     if (flexible) w.compactArrayLength(a, false); else w.arrayLength(a, false);
     for (const e of a) encodeJoinGroupResponseJoinGroupResponseMember(w, e, version);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`JoinGroupResponse has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeJoinGroupResponse(r: Reader, version: number): JoinGroupResponse {

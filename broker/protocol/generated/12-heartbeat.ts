@@ -25,7 +25,13 @@ export function encodeHeartbeatRequest(w: Writer, v: HeartbeatRequest, version: 
   } else if (v.groupInstanceId !== null) {
     throw new ProtocolEncodeError(`HeartbeatRequest.groupInstanceId is not supported at version ${version}`);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`HeartbeatRequest has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeHeartbeatRequest(r: Reader, version: number): HeartbeatRequest {
@@ -64,7 +70,13 @@ export function encodeHeartbeatResponse(w: Writer, v: HeartbeatResponse, version
     w.int32(v.throttleTimeMs);
   }
   w.int16(v.errorCode);
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`HeartbeatResponse has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeHeartbeatResponse(r: Reader, version: number): HeartbeatResponse {

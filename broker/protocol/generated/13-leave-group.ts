@@ -29,7 +29,13 @@ export function encodeLeaveGroupRequestMemberIdentity(w: Writer, v: LeaveGroupRe
   if (version >= 5) {
     w.compactNullableString(v.reason);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`LeaveGroupRequestMemberIdentity has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeLeaveGroupRequestMemberIdentity(r: Reader, version: number): LeaveGroupRequestMemberIdentity {
@@ -77,7 +83,13 @@ export function encodeLeaveGroupRequest(w: Writer, v: LeaveGroupRequest, version
   } else if (v.members.length !== 0) {
     throw new ProtocolEncodeError(`LeaveGroupRequest.members is not supported at version ${version}`);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`LeaveGroupRequest has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeLeaveGroupRequest(r: Reader, version: number): LeaveGroupRequest {
@@ -135,7 +147,13 @@ export function encodeLeaveGroupResponseMemberResponse(w: Writer, v: LeaveGroupR
   } else if (v.errorCode !== 0) {
     throw new ProtocolEncodeError(`LeaveGroupResponseMemberResponse.errorCode is not supported at version ${version}`);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`LeaveGroupResponseMemberResponse has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeLeaveGroupResponseMemberResponse(r: Reader, version: number): LeaveGroupResponseMemberResponse {
@@ -181,7 +199,13 @@ export function encodeLeaveGroupResponse(w: Writer, v: LeaveGroupResponse, versi
   } else if (v.members.length !== 0) {
     throw new ProtocolEncodeError(`LeaveGroupResponse.members is not supported at version ${version}`);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`LeaveGroupResponse has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeLeaveGroupResponse(r: Reader, version: number): LeaveGroupResponse {

@@ -17,7 +17,13 @@ export function encodeSyncGroupRequestSyncGroupRequestAssignment(w: Writer, v: S
   const flexible = version >= 4;
   if (flexible) w.compactString(v.memberId); else w.string(v.memberId);
   if (flexible) w.compactBytes(v.assignment); else w.bytes(v.assignment);
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`SyncGroupRequestSyncGroupRequestAssignment has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeSyncGroupRequestSyncGroupRequestAssignment(r: Reader, version: number): SyncGroupRequestSyncGroupRequestAssignment {
@@ -72,7 +78,13 @@ export function encodeSyncGroupRequest(w: Writer, v: SyncGroupRequest, version: 
     if (flexible) w.compactArrayLength(a, false); else w.arrayLength(a, false);
     for (const e of a) encodeSyncGroupRequestSyncGroupRequestAssignment(w, e, version);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`SyncGroupRequest has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeSyncGroupRequest(r: Reader, version: number): SyncGroupRequest {
@@ -130,7 +142,13 @@ export function encodeSyncGroupResponse(w: Writer, v: SyncGroupResponse, version
     w.compactNullableString(v.protocolName);
   }
   if (flexible) w.compactBytes(v.assignment); else w.bytes(v.assignment);
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`SyncGroupResponse has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeSyncGroupResponse(r: Reader, version: number): SyncGroupResponse {

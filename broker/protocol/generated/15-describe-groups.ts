@@ -25,7 +25,13 @@ export function encodeDescribeGroupsRequest(w: Writer, v: DescribeGroupsRequest,
   } else if (v.includeAuthorizedOperations !== false) {
     throw new ProtocolEncodeError(`DescribeGroupsRequest.includeAuthorizedOperations is not supported at version ${version}`);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`DescribeGroupsRequest has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeDescribeGroupsRequest(r: Reader, version: number): DescribeGroupsRequest {
@@ -76,7 +82,13 @@ export function encodeDescribeGroupsResponseDescribedGroupMember(w: Writer, v: D
   if (flexible) w.compactString(v.clientHost); else w.string(v.clientHost);
   if (flexible) w.compactBytes(v.memberMetadata); else w.bytes(v.memberMetadata);
   if (flexible) w.compactBytes(v.memberAssignment); else w.bytes(v.memberAssignment);
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`DescribeGroupsResponseDescribedGroupMember has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeDescribeGroupsResponseDescribedGroupMember(r: Reader, version: number): DescribeGroupsResponseDescribedGroupMember {
@@ -137,7 +149,13 @@ export function encodeDescribeGroupsResponseDescribedGroup(w: Writer, v: Describ
   } else if (v.authorizedOperations !== -2147483648) {
     throw new ProtocolEncodeError(`DescribeGroupsResponseDescribedGroup.authorizedOperations is not supported at version ${version}`);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`DescribeGroupsResponseDescribedGroup has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeDescribeGroupsResponseDescribedGroup(r: Reader, version: number): DescribeGroupsResponseDescribedGroup {
@@ -188,7 +206,13 @@ export function encodeDescribeGroupsResponse(w: Writer, v: DescribeGroupsRespons
     if (flexible) w.compactArrayLength(a, false); else w.arrayLength(a, false);
     for (const e of a) encodeDescribeGroupsResponseDescribedGroup(w, e, version);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`DescribeGroupsResponse has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeDescribeGroupsResponse(r: Reader, version: number): DescribeGroupsResponse {

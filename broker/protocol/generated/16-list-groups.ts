@@ -33,7 +33,13 @@ export function encodeListGroupsRequest(w: Writer, v: ListGroupsRequest, version
   } else if (v.typesFilter.length !== 0) {
     throw new ProtocolEncodeError(`ListGroupsRequest.typesFilter is not supported at version ${version}`);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`ListGroupsRequest has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeListGroupsRequest(r: Reader, version: number): ListGroupsRequest {
@@ -92,7 +98,13 @@ export function encodeListGroupsResponseListedGroup(w: Writer, v: ListGroupsResp
   if (version >= 5) {
     w.compactString(v.groupType);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`ListGroupsResponseListedGroup has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeListGroupsResponseListedGroup(r: Reader, version: number): ListGroupsResponseListedGroup {
@@ -135,7 +147,13 @@ export function encodeListGroupsResponse(w: Writer, v: ListGroupsResponse, versi
     if (flexible) w.compactArrayLength(a, false); else w.arrayLength(a, false);
     for (const e of a) encodeListGroupsResponseListedGroup(w, e, version);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`ListGroupsResponse has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeListGroupsResponse(r: Reader, version: number): ListGroupsResponse {

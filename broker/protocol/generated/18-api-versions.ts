@@ -21,7 +21,13 @@ export function encodeApiVersionsRequest(w: Writer, v: ApiVersionsRequest, versi
   if (version >= 3) {
     w.compactString(v.clientSoftwareVersion);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`ApiVersionsRequest has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeApiVersionsRequest(r: Reader, version: number): ApiVersionsRequest {
@@ -58,7 +64,13 @@ export function encodeApiVersionsResponseApiVersion(w: Writer, v: ApiVersionsRes
   w.int16(v.apiKey);
   w.int16(v.minVersion);
   w.int16(v.maxVersion);
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`ApiVersionsResponseApiVersion has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeApiVersionsResponseApiVersion(r: Reader, version: number): ApiVersionsResponseApiVersion {
@@ -106,7 +118,13 @@ export function encodeApiVersionsResponseSupportedFeatureKey(w: Writer, v: ApiVe
   } else if (v.maxVersion !== 0) {
     throw new ProtocolEncodeError(`ApiVersionsResponseSupportedFeatureKey.maxVersion is not supported at version ${version}`);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`ApiVersionsResponseSupportedFeatureKey has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeApiVersionsResponseSupportedFeatureKey(r: Reader, version: number): ApiVersionsResponseSupportedFeatureKey {
@@ -154,7 +172,13 @@ export function encodeApiVersionsResponseFinalizedFeatureKey(w: Writer, v: ApiVe
   } else if (v.minVersionLevel !== 0) {
     throw new ProtocolEncodeError(`ApiVersionsResponseFinalizedFeatureKey.minVersionLevel is not supported at version ${version}`);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`ApiVersionsResponseFinalizedFeatureKey has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeApiVersionsResponseFinalizedFeatureKey(r: Reader, version: number): ApiVersionsResponseFinalizedFeatureKey {
@@ -231,6 +255,10 @@ export function encodeApiVersionsResponse(w: Writer, v: ApiVersionsResponse, ver
       }));
     }
     w.taggedFields(tagged);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`ApiVersionsResponse has tagged fields set, which version ${version} cannot carry`);
+    }
   }
 }
 

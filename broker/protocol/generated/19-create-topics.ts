@@ -21,7 +21,13 @@ export function encodeCreateTopicsRequestCreatableReplicaAssignment(w: Writer, v
     if (flexible) w.compactArrayLength(a, false); else w.arrayLength(a, false);
     for (const e of a) w.int32(e);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`CreateTopicsRequestCreatableReplicaAssignment has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeCreateTopicsRequestCreatableReplicaAssignment(r: Reader, version: number): CreateTopicsRequestCreatableReplicaAssignment {
@@ -60,7 +66,13 @@ export function encodeCreateTopicsRequestCreatableTopicConfig(w: Writer, v: Crea
   const flexible = version >= 5;
   if (flexible) w.compactString(v.name); else w.string(v.name);
   if (flexible) w.compactNullableString(v.value); else w.nullableString(v.value);
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`CreateTopicsRequestCreatableTopicConfig has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeCreateTopicsRequestCreatableTopicConfig(r: Reader, version: number): CreateTopicsRequestCreatableTopicConfig {
@@ -107,7 +119,13 @@ export function encodeCreateTopicsRequestCreatableTopic(w: Writer, v: CreateTopi
     if (flexible) w.compactArrayLength(a, false); else w.arrayLength(a, false);
     for (const e of a) encodeCreateTopicsRequestCreatableTopicConfig(w, e, version);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`CreateTopicsRequestCreatableTopic has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeCreateTopicsRequestCreatableTopic(r: Reader, version: number): CreateTopicsRequestCreatableTopic {
@@ -161,7 +179,13 @@ export function encodeCreateTopicsRequest(w: Writer, v: CreateTopicsRequest, ver
   }
   w.int32(v.timeoutMs);
   w.bool(v.validateOnly);
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`CreateTopicsRequest has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeCreateTopicsRequest(r: Reader, version: number): CreateTopicsRequest {
@@ -227,7 +251,13 @@ export function encodeCreateTopicsResponseCreatableTopicConfigs(w: Writer, v: Cr
   } else if (v.isSensitive !== false) {
     throw new ProtocolEncodeError(`CreateTopicsResponseCreatableTopicConfigs.isSensitive is not supported at version ${version}`);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`CreateTopicsResponseCreatableTopicConfigs has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeCreateTopicsResponseCreatableTopicConfigs(r: Reader, version: number): CreateTopicsResponseCreatableTopicConfigs {
@@ -294,6 +324,10 @@ export function encodeCreateTopicsResponseCreatableTopicResult(w: Writer, v: Cre
       }));
     }
     w.taggedFields(tagged);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`CreateTopicsResponseCreatableTopicResult has tagged fields set, which version ${version} cannot carry`);
+    }
   }
 }
 
@@ -352,7 +386,13 @@ export function encodeCreateTopicsResponse(w: Writer, v: CreateTopicsResponse, v
     if (flexible) w.compactArrayLength(a, false); else w.arrayLength(a, false);
     for (const e of a) encodeCreateTopicsResponseCreatableTopicResult(w, e, version);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`CreateTopicsResponse has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeCreateTopicsResponse(r: Reader, version: number): CreateTopicsResponse {

@@ -25,7 +25,13 @@ export function encodeDeleteTopicsRequestDeleteTopicState(w: Writer, v: DeleteTo
   } else if (v.topicId !== Uuid.ZERO) {
     throw new ProtocolEncodeError(`DeleteTopicsRequestDeleteTopicState.topicId is not supported at version ${version}`);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`DeleteTopicsRequestDeleteTopicState has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeDeleteTopicsRequestDeleteTopicState(r: Reader, version: number): DeleteTopicsRequestDeleteTopicState {
@@ -74,7 +80,13 @@ export function encodeDeleteTopicsRequest(w: Writer, v: DeleteTopicsRequest, ver
     }
   }
   w.int32(v.timeoutMs);
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`DeleteTopicsRequest has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeDeleteTopicsRequest(r: Reader, version: number): DeleteTopicsRequest {
@@ -134,7 +146,13 @@ export function encodeDeleteTopicsResponseDeletableTopicResult(w: Writer, v: Del
   if (version >= 5) {
     w.compactNullableString(v.errorMessage);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`DeleteTopicsResponseDeletableTopicResult has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeDeleteTopicsResponseDeletableTopicResult(r: Reader, version: number): DeleteTopicsResponseDeletableTopicResult {
@@ -173,7 +191,13 @@ export function encodeDeleteTopicsResponse(w: Writer, v: DeleteTopicsResponse, v
     if (flexible) w.compactArrayLength(a, false); else w.arrayLength(a, false);
     for (const e of a) encodeDeleteTopicsResponseDeletableTopicResult(w, e, version);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`DeleteTopicsResponse has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeDeleteTopicsResponse(r: Reader, version: number): DeleteTopicsResponse {

@@ -41,7 +41,13 @@ export function encodeInitProducerIdRequest(w: Writer, v: InitProducerIdRequest,
   } else if (v.keepPreparedTxn !== false) {
     throw new ProtocolEncodeError(`InitProducerIdRequest.keepPreparedTxn is not supported at version ${version}`);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`InitProducerIdRequest has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeInitProducerIdRequest(r: Reader, version: number): InitProducerIdRequest {
@@ -96,7 +102,13 @@ export function encodeInitProducerIdResponse(w: Writer, v: InitProducerIdRespons
   } else if (v.ongoingTxnProducerEpoch !== -1) {
     throw new ProtocolEncodeError(`InitProducerIdResponse.ongoingTxnProducerEpoch is not supported at version ${version}`);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`InitProducerIdResponse has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeInitProducerIdResponse(r: Reader, version: number): InitProducerIdResponse {

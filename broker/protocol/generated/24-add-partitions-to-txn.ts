@@ -21,7 +21,13 @@ export function encodeAddPartitionsToTxnRequestAddPartitionsToTxnTopic(w: Writer
     if (flexible) w.compactArrayLength(a, false); else w.arrayLength(a, false);
     for (const e of a) w.int32(e);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`AddPartitionsToTxnRequestAddPartitionsToTxnTopic has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeAddPartitionsToTxnRequestAddPartitionsToTxnTopic(r: Reader, version: number): AddPartitionsToTxnRequestAddPartitionsToTxnTopic {
@@ -90,7 +96,13 @@ export function encodeAddPartitionsToTxnRequestAddPartitionsToTxnTransaction(w: 
   } else if (v.topics.length !== 0) {
     throw new ProtocolEncodeError(`AddPartitionsToTxnRequestAddPartitionsToTxnTransaction.topics is not supported at version ${version}`);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`AddPartitionsToTxnRequestAddPartitionsToTxnTransaction has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeAddPartitionsToTxnRequestAddPartitionsToTxnTransaction(r: Reader, version: number): AddPartitionsToTxnRequestAddPartitionsToTxnTransaction {
@@ -168,7 +180,13 @@ export function encodeAddPartitionsToTxnRequest(w: Writer, v: AddPartitionsToTxn
   } else if (v.v3AndBelowTopics.length !== 0) {
     throw new ProtocolEncodeError(`AddPartitionsToTxnRequest.v3AndBelowTopics is not supported at version ${version}`);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`AddPartitionsToTxnRequest has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeAddPartitionsToTxnRequest(r: Reader, version: number): AddPartitionsToTxnRequest {
@@ -222,7 +240,13 @@ export function encodeAddPartitionsToTxnResponseAddPartitionsToTxnPartitionResul
   const flexible = version >= 3;
   w.int32(v.partitionIndex);
   w.int16(v.partitionErrorCode);
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeAddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult(r: Reader, version: number): AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult {
@@ -259,7 +283,13 @@ export function encodeAddPartitionsToTxnResponseAddPartitionsToTxnTopicResult(w:
     if (flexible) w.compactArrayLength(a, false); else w.arrayLength(a, false);
     for (const e of a) encodeAddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult(w, e, version);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeAddPartitionsToTxnResponseAddPartitionsToTxnTopicResult(r: Reader, version: number): AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult {
@@ -310,7 +340,13 @@ export function encodeAddPartitionsToTxnResponseAddPartitionsToTxnResult(w: Writ
   } else if (v.topicResults.length !== 0) {
     throw new ProtocolEncodeError(`AddPartitionsToTxnResponseAddPartitionsToTxnResult.topicResults is not supported at version ${version}`);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`AddPartitionsToTxnResponseAddPartitionsToTxnResult has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeAddPartitionsToTxnResponseAddPartitionsToTxnResult(r: Reader, version: number): AddPartitionsToTxnResponseAddPartitionsToTxnResult {
@@ -373,7 +409,13 @@ export function encodeAddPartitionsToTxnResponse(w: Writer, v: AddPartitionsToTx
   } else if (v.resultsByTopicV3AndBelow.length !== 0) {
     throw new ProtocolEncodeError(`AddPartitionsToTxnResponse.resultsByTopicV3AndBelow is not supported at version ${version}`);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`AddPartitionsToTxnResponse has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeAddPartitionsToTxnResponse(r: Reader, version: number): AddPartitionsToTxnResponse {

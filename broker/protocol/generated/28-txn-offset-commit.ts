@@ -23,7 +23,13 @@ export function encodeTxnOffsetCommitRequestTxnOffsetCommitRequestPartition(w: W
     w.int32(v.committedLeaderEpoch);
   }
   if (flexible) w.compactNullableString(v.committedMetadata); else w.nullableString(v.committedMetadata);
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`TxnOffsetCommitRequestTxnOffsetCommitRequestPartition has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeTxnOffsetCommitRequestTxnOffsetCommitRequestPartition(r: Reader, version: number): TxnOffsetCommitRequestTxnOffsetCommitRequestPartition {
@@ -62,7 +68,13 @@ export function encodeTxnOffsetCommitRequestTxnOffsetCommitRequestTopic(w: Write
     if (flexible) w.compactArrayLength(a, false); else w.arrayLength(a, false);
     for (const e of a) encodeTxnOffsetCommitRequestTxnOffsetCommitRequestPartition(w, e, version);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`TxnOffsetCommitRequestTxnOffsetCommitRequestTopic has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeTxnOffsetCommitRequestTxnOffsetCommitRequestTopic(r: Reader, version: number): TxnOffsetCommitRequestTxnOffsetCommitRequestTopic {
@@ -129,7 +141,13 @@ export function encodeTxnOffsetCommitRequest(w: Writer, v: TxnOffsetCommitReques
     if (flexible) w.compactArrayLength(a, false); else w.arrayLength(a, false);
     for (const e of a) encodeTxnOffsetCommitRequestTxnOffsetCommitRequestTopic(w, e, version);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`TxnOffsetCommitRequest has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeTxnOffsetCommitRequest(r: Reader, version: number): TxnOffsetCommitRequest {
@@ -176,7 +194,13 @@ export function encodeTxnOffsetCommitResponseTxnOffsetCommitResponsePartition(w:
   const flexible = version >= 3;
   w.int32(v.partitionIndex);
   w.int16(v.errorCode);
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`TxnOffsetCommitResponseTxnOffsetCommitResponsePartition has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeTxnOffsetCommitResponseTxnOffsetCommitResponsePartition(r: Reader, version: number): TxnOffsetCommitResponseTxnOffsetCommitResponsePartition {
@@ -213,7 +237,13 @@ export function encodeTxnOffsetCommitResponseTxnOffsetCommitResponseTopic(w: Wri
     if (flexible) w.compactArrayLength(a, false); else w.arrayLength(a, false);
     for (const e of a) encodeTxnOffsetCommitResponseTxnOffsetCommitResponsePartition(w, e, version);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`TxnOffsetCommitResponseTxnOffsetCommitResponseTopic has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeTxnOffsetCommitResponseTxnOffsetCommitResponseTopic(r: Reader, version: number): TxnOffsetCommitResponseTxnOffsetCommitResponseTopic {
@@ -256,7 +286,13 @@ export function encodeTxnOffsetCommitResponse(w: Writer, v: TxnOffsetCommitRespo
     if (flexible) w.compactArrayLength(a, false); else w.arrayLength(a, false);
     for (const e of a) encodeTxnOffsetCommitResponseTxnOffsetCommitResponseTopic(w, e, version);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`TxnOffsetCommitResponse has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeTxnOffsetCommitResponse(r: Reader, version: number): TxnOffsetCommitResponse {

@@ -23,7 +23,13 @@ export function encodeDescribeConfigsRequestDescribeConfigsResource(w: Writer, v
     if (flexible) w.compactArrayLength(a, true); else w.arrayLength(a, true);
     if (a !== null) for (const e of a) (flexible ? w.compactString(e) : w.string(e));
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`DescribeConfigsRequestDescribeConfigsResource has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeDescribeConfigsRequestDescribeConfigsResource(r: Reader, version: number): DescribeConfigsRequestDescribeConfigsResource {
@@ -76,7 +82,13 @@ export function encodeDescribeConfigsRequest(w: Writer, v: DescribeConfigsReques
   } else if (v.includeDocumentation !== false) {
     throw new ProtocolEncodeError(`DescribeConfigsRequest.includeDocumentation is not supported at version ${version}`);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`DescribeConfigsRequest has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeDescribeConfigsRequest(r: Reader, version: number): DescribeConfigsRequest {
@@ -120,7 +132,13 @@ export function encodeDescribeConfigsResponseDescribeConfigsSynonym(w: Writer, v
   if (flexible) w.compactString(v.name); else w.string(v.name);
   if (flexible) w.compactNullableString(v.value); else w.nullableString(v.value);
   w.int8(v.source);
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`DescribeConfigsResponseDescribeConfigsSynonym has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeDescribeConfigsResponseDescribeConfigsSynonym(r: Reader, version: number): DescribeConfigsResponseDescribeConfigsSynonym {
@@ -174,7 +192,13 @@ export function encodeDescribeConfigsResponseDescribeConfigsResourceResult(w: Wr
   if (version >= 3) {
     if (flexible) w.compactNullableString(v.documentation); else w.nullableString(v.documentation);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`DescribeConfigsResponseDescribeConfigsResourceResult has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeDescribeConfigsResponseDescribeConfigsResourceResult(r: Reader, version: number): DescribeConfigsResponseDescribeConfigsResourceResult {
@@ -229,7 +253,13 @@ export function encodeDescribeConfigsResponseDescribeConfigsResult(w: Writer, v:
     if (flexible) w.compactArrayLength(a, false); else w.arrayLength(a, false);
     for (const e of a) encodeDescribeConfigsResponseDescribeConfigsResourceResult(w, e, version);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`DescribeConfigsResponseDescribeConfigsResult has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeDescribeConfigsResponseDescribeConfigsResult(r: Reader, version: number): DescribeConfigsResponseDescribeConfigsResult {
@@ -275,7 +305,13 @@ export function encodeDescribeConfigsResponse(w: Writer, v: DescribeConfigsRespo
     if (flexible) w.compactArrayLength(a, false); else w.arrayLength(a, false);
     for (const e of a) encodeDescribeConfigsResponseDescribeConfigsResult(w, e, version);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`DescribeConfigsResponse has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeDescribeConfigsResponse(r: Reader, version: number): DescribeConfigsResponse {

@@ -17,7 +17,13 @@ export function encodeCreateDelegationTokenRequestCreatableRenewers(w: Writer, v
   const flexible = version >= 2;
   if (flexible) w.compactString(v.principalType); else w.string(v.principalType);
   if (flexible) w.compactString(v.principalName); else w.string(v.principalName);
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`CreateDelegationTokenRequestCreatableRenewers has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeCreateDelegationTokenRequestCreatableRenewers(r: Reader, version: number): CreateDelegationTokenRequestCreatableRenewers {
@@ -66,7 +72,13 @@ export function encodeCreateDelegationTokenRequest(w: Writer, v: CreateDelegatio
     for (const e of a) encodeCreateDelegationTokenRequestCreatableRenewers(w, e, version);
   }
   w.int64(v.maxLifetimeMs);
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`CreateDelegationTokenRequest has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeCreateDelegationTokenRequest(r: Reader, version: number): CreateDelegationTokenRequest {
@@ -135,7 +147,13 @@ export function encodeCreateDelegationTokenResponse(w: Writer, v: CreateDelegati
   if (flexible) w.compactString(v.tokenId); else w.string(v.tokenId);
   if (flexible) w.compactBytes(v.hmac); else w.bytes(v.hmac);
   w.int32(v.throttleTimeMs);
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`CreateDelegationTokenResponse has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeCreateDelegationTokenResponse(r: Reader, version: number): CreateDelegationTokenResponse {

@@ -17,7 +17,13 @@ export function encodeDescribeDelegationTokenRequestDescribeDelegationTokenOwner
   const flexible = version >= 2;
   if (flexible) w.compactString(v.principalType); else w.string(v.principalType);
   if (flexible) w.compactString(v.principalName); else w.string(v.principalName);
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`DescribeDelegationTokenRequestDescribeDelegationTokenOwner has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeDescribeDelegationTokenRequestDescribeDelegationTokenOwner(r: Reader, version: number): DescribeDelegationTokenRequestDescribeDelegationTokenOwner {
@@ -52,7 +58,13 @@ export function encodeDescribeDelegationTokenRequest(w: Writer, v: DescribeDeleg
     if (flexible) w.compactArrayLength(a, true); else w.arrayLength(a, true);
     if (a !== null) for (const e of a) encodeDescribeDelegationTokenRequestDescribeDelegationTokenOwner(w, e, version);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`DescribeDelegationTokenRequest has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeDescribeDelegationTokenRequest(r: Reader, version: number): DescribeDelegationTokenRequest {
@@ -95,7 +107,13 @@ export function encodeDescribeDelegationTokenResponseDescribedDelegationTokenRen
   const flexible = version >= 2;
   if (flexible) w.compactString(v.principalType); else w.string(v.principalType);
   if (flexible) w.compactString(v.principalName); else w.string(v.principalName);
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`DescribeDelegationTokenResponseDescribedDelegationTokenRenewer has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeDescribeDelegationTokenResponseDescribedDelegationTokenRenewer(r: Reader, version: number): DescribeDelegationTokenResponseDescribedDelegationTokenRenewer {
@@ -156,7 +174,13 @@ export function encodeDescribeDelegationTokenResponseDescribedDelegationToken(w:
     if (flexible) w.compactArrayLength(a, false); else w.arrayLength(a, false);
     for (const e of a) encodeDescribeDelegationTokenResponseDescribedDelegationTokenRenewer(w, e, version);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`DescribeDelegationTokenResponseDescribedDelegationToken has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeDescribeDelegationTokenResponseDescribedDelegationToken(r: Reader, version: number): DescribeDelegationTokenResponseDescribedDelegationToken {
@@ -209,7 +233,13 @@ export function encodeDescribeDelegationTokenResponse(w: Writer, v: DescribeDele
     for (const e of a) encodeDescribeDelegationTokenResponseDescribedDelegationToken(w, e, version);
   }
   w.int32(v.throttleTimeMs);
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`DescribeDelegationTokenResponse has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeDescribeDelegationTokenResponse(r: Reader, version: number): DescribeDelegationTokenResponse {

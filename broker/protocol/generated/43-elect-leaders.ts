@@ -21,7 +21,13 @@ export function encodeElectLeadersRequestTopicPartitions(w: Writer, v: ElectLead
     if (flexible) w.compactArrayLength(a, false); else w.arrayLength(a, false);
     for (const e of a) w.int32(e);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`ElectLeadersRequestTopicPartitions has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeElectLeadersRequestTopicPartitions(r: Reader, version: number): ElectLeadersRequestTopicPartitions {
@@ -70,7 +76,13 @@ export function encodeElectLeadersRequest(w: Writer, v: ElectLeadersRequest, ver
     if (a !== null) for (const e of a) encodeElectLeadersRequestTopicPartitions(w, e, version);
   }
   w.int32(v.timeoutMs);
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`ElectLeadersRequest has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeElectLeadersRequest(r: Reader, version: number): ElectLeadersRequest {
@@ -117,7 +129,13 @@ export function encodeElectLeadersResponsePartitionResult(w: Writer, v: ElectLea
   w.int32(v.partitionId);
   w.int16(v.errorCode);
   if (flexible) w.compactNullableString(v.errorMessage); else w.nullableString(v.errorMessage);
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`ElectLeadersResponsePartitionResult has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeElectLeadersResponsePartitionResult(r: Reader, version: number): ElectLeadersResponsePartitionResult {
@@ -155,7 +173,13 @@ export function encodeElectLeadersResponseReplicaElectionResult(w: Writer, v: El
     if (flexible) w.compactArrayLength(a, false); else w.arrayLength(a, false);
     for (const e of a) encodeElectLeadersResponsePartitionResult(w, e, version);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`ElectLeadersResponseReplicaElectionResult has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeElectLeadersResponseReplicaElectionResult(r: Reader, version: number): ElectLeadersResponseReplicaElectionResult {
@@ -204,7 +228,13 @@ export function encodeElectLeadersResponse(w: Writer, v: ElectLeadersResponse, v
     if (flexible) w.compactArrayLength(a, false); else w.arrayLength(a, false);
     for (const e of a) encodeElectLeadersResponseReplicaElectionResult(w, e, version);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`ElectLeadersResponse has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeElectLeadersResponse(r: Reader, version: number): ElectLeadersResponse {

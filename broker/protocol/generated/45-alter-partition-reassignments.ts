@@ -21,7 +21,13 @@ export function encodeAlterPartitionReassignmentsRequestReassignablePartition(w:
     w.compactArrayLength(a, true);
     if (a !== null) for (const e of a) w.int32(e);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`AlterPartitionReassignmentsRequestReassignablePartition has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeAlterPartitionReassignmentsRequestReassignablePartition(r: Reader, version: number): AlterPartitionReassignmentsRequestReassignablePartition {
@@ -67,7 +73,13 @@ export function encodeAlterPartitionReassignmentsRequestReassignableTopic(w: Wri
     w.compactArrayLength(a, false);
     for (const e of a) encodeAlterPartitionReassignmentsRequestReassignablePartition(w, e, version);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`AlterPartitionReassignmentsRequestReassignableTopic has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeAlterPartitionReassignmentsRequestReassignableTopic(r: Reader, version: number): AlterPartitionReassignmentsRequestReassignableTopic {
@@ -116,7 +128,13 @@ export function encodeAlterPartitionReassignmentsRequest(w: Writer, v: AlterPart
     w.compactArrayLength(a, false);
     for (const e of a) encodeAlterPartitionReassignmentsRequestReassignableTopic(w, e, version);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`AlterPartitionReassignmentsRequest has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeAlterPartitionReassignmentsRequest(r: Reader, version: number): AlterPartitionReassignmentsRequest {
@@ -160,7 +178,13 @@ export function encodeAlterPartitionReassignmentsResponseReassignablePartitionRe
   w.int32(v.partitionIndex);
   w.int16(v.errorCode);
   w.compactNullableString(v.errorMessage);
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`AlterPartitionReassignmentsResponseReassignablePartitionResponse has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeAlterPartitionReassignmentsResponseReassignablePartitionResponse(r: Reader, version: number): AlterPartitionReassignmentsResponseReassignablePartitionResponse {
@@ -198,7 +222,13 @@ export function encodeAlterPartitionReassignmentsResponseReassignableTopicRespon
     w.compactArrayLength(a, false);
     for (const e of a) encodeAlterPartitionReassignmentsResponseReassignablePartitionResponse(w, e, version);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`AlterPartitionReassignmentsResponseReassignableTopicResponse has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeAlterPartitionReassignmentsResponseReassignableTopicResponse(r: Reader, version: number): AlterPartitionReassignmentsResponseReassignableTopicResponse {
@@ -249,7 +279,13 @@ export function encodeAlterPartitionReassignmentsResponse(w: Writer, v: AlterPar
     w.compactArrayLength(a, false);
     for (const e of a) encodeAlterPartitionReassignmentsResponseReassignableTopicResponse(w, e, version);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`AlterPartitionReassignmentsResponse has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeAlterPartitionReassignmentsResponse(r: Reader, version: number): AlterPartitionReassignmentsResponse {

@@ -31,7 +31,13 @@ export function encodeVoteRequestPartitionData(w: Writer, v: VoteRequestPartitio
   }
   w.int32(v.lastOffsetEpoch);
   w.int64(v.lastOffset);
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`VoteRequestPartitionData has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeVoteRequestPartitionData(r: Reader, version: number): VoteRequestPartitionData {
@@ -73,7 +79,13 @@ export function encodeVoteRequestTopicData(w: Writer, v: VoteRequestTopicData, v
     w.compactArrayLength(a, false);
     for (const e of a) encodeVoteRequestPartitionData(w, e, version);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`VoteRequestTopicData has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeVoteRequestTopicData(r: Reader, version: number): VoteRequestTopicData {
@@ -120,7 +132,13 @@ export function encodeVoteRequest(w: Writer, v: VoteRequest, version: number): v
     w.compactArrayLength(a, false);
     for (const e of a) encodeVoteRequestTopicData(w, e, version);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`VoteRequest has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeVoteRequest(r: Reader, version: number): VoteRequest {
@@ -168,7 +186,13 @@ export function encodeVoteResponsePartitionData(w: Writer, v: VoteResponsePartit
   w.int32(v.leaderId);
   w.int32(v.leaderEpoch);
   w.bool(v.voteGranted);
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`VoteResponsePartitionData has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeVoteResponsePartitionData(r: Reader, version: number): VoteResponsePartitionData {
@@ -208,7 +232,13 @@ export function encodeVoteResponseTopicData(w: Writer, v: VoteResponseTopicData,
     w.compactArrayLength(a, false);
     for (const e of a) encodeVoteResponsePartitionData(w, e, version);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`VoteResponseTopicData has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeVoteResponseTopicData(r: Reader, version: number): VoteResponseTopicData {
@@ -261,7 +291,13 @@ export function encodeVoteResponseNodeEndpoint(w: Writer, v: VoteResponseNodeEnd
   } else if (v.port !== 0) {
     throw new ProtocolEncodeError(`VoteResponseNodeEndpoint.port is not supported at version ${version}`);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`VoteResponseNodeEndpoint has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeVoteResponseNodeEndpoint(r: Reader, version: number): VoteResponseNodeEndpoint {
@@ -314,6 +350,13 @@ export function encodeVoteResponse(w: Writer, v: VoteResponse, version: number):
       throw new ProtocolEncodeError(`VoteResponse.nodeEndpoints is not supported at version ${version}`);
     }
     w.taggedFields(tagged);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`VoteResponse has tagged fields set, which version ${version} cannot carry`);
+    }
+    if (v.nodeEndpoints.length !== 0) {
+      throw new ProtocolEncodeError(`VoteResponse.nodeEndpoints is not supported at version ${version}`);
+    }
   }
 }
 

@@ -23,7 +23,13 @@ export function encodeBeginQuorumEpochRequestPartitionData(w: Writer, v: BeginQu
   }
   w.int32(v.leaderId);
   w.int32(v.leaderEpoch);
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`BeginQuorumEpochRequestPartitionData has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeBeginQuorumEpochRequestPartitionData(r: Reader, version: number): BeginQuorumEpochRequestPartitionData {
@@ -62,7 +68,13 @@ export function encodeBeginQuorumEpochRequestTopicData(w: Writer, v: BeginQuorum
     if (flexible) w.compactArrayLength(a, false); else w.arrayLength(a, false);
     for (const e of a) encodeBeginQuorumEpochRequestPartitionData(w, e, version);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`BeginQuorumEpochRequestTopicData has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeBeginQuorumEpochRequestTopicData(r: Reader, version: number): BeginQuorumEpochRequestTopicData {
@@ -115,7 +127,13 @@ export function encodeBeginQuorumEpochRequestLeaderEndpoint(w: Writer, v: BeginQ
   } else if (v.port !== 0) {
     throw new ProtocolEncodeError(`BeginQuorumEpochRequestLeaderEndpoint.port is not supported at version ${version}`);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`BeginQuorumEpochRequestLeaderEndpoint has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeBeginQuorumEpochRequestLeaderEndpoint(r: Reader, version: number): BeginQuorumEpochRequestLeaderEndpoint {
@@ -165,7 +183,13 @@ export function encodeBeginQuorumEpochRequest(w: Writer, v: BeginQuorumEpochRequ
       for (const e of a) encodeBeginQuorumEpochRequestLeaderEndpoint(w, e, version);
     }
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`BeginQuorumEpochRequest has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeBeginQuorumEpochRequest(r: Reader, version: number): BeginQuorumEpochRequest {
@@ -220,7 +244,13 @@ export function encodeBeginQuorumEpochResponsePartitionData(w: Writer, v: BeginQ
   w.int16(v.errorCode);
   w.int32(v.leaderId);
   w.int32(v.leaderEpoch);
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`BeginQuorumEpochResponsePartitionData has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeBeginQuorumEpochResponsePartitionData(r: Reader, version: number): BeginQuorumEpochResponsePartitionData {
@@ -259,7 +289,13 @@ export function encodeBeginQuorumEpochResponseTopicData(w: Writer, v: BeginQuoru
     if (flexible) w.compactArrayLength(a, false); else w.arrayLength(a, false);
     for (const e of a) encodeBeginQuorumEpochResponsePartitionData(w, e, version);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`BeginQuorumEpochResponseTopicData has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeBeginQuorumEpochResponseTopicData(r: Reader, version: number): BeginQuorumEpochResponseTopicData {
@@ -312,7 +348,13 @@ export function encodeBeginQuorumEpochResponseNodeEndpoint(w: Writer, v: BeginQu
   } else if (v.port !== 0) {
     throw new ProtocolEncodeError(`BeginQuorumEpochResponseNodeEndpoint.port is not supported at version ${version}`);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`BeginQuorumEpochResponseNodeEndpoint has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeBeginQuorumEpochResponseNodeEndpoint(r: Reader, version: number): BeginQuorumEpochResponseNodeEndpoint {
@@ -365,6 +407,13 @@ export function encodeBeginQuorumEpochResponse(w: Writer, v: BeginQuorumEpochRes
       throw new ProtocolEncodeError(`BeginQuorumEpochResponse.nodeEndpoints is not supported at version ${version}`);
     }
     w.taggedFields(tagged);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`BeginQuorumEpochResponse has tagged fields set, which version ${version} cannot carry`);
+    }
+    if (v.nodeEndpoints.length !== 0) {
+      throw new ProtocolEncodeError(`BeginQuorumEpochResponse.nodeEndpoints is not supported at version ${version}`);
+    }
   }
 }
 

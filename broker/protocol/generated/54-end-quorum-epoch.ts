@@ -25,7 +25,13 @@ export function encodeEndQuorumEpochRequestReplicaInfo(w: Writer, v: EndQuorumEp
   } else if (v.candidateDirectoryId !== Uuid.ZERO) {
     throw new ProtocolEncodeError(`EndQuorumEpochRequestReplicaInfo.candidateDirectoryId is not supported at version ${version}`);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`EndQuorumEpochRequestReplicaInfo has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeEndQuorumEpochRequestReplicaInfo(r: Reader, version: number): EndQuorumEpochRequestReplicaInfo {
@@ -76,7 +82,13 @@ export function encodeEndQuorumEpochRequestPartitionData(w: Writer, v: EndQuorum
       for (const e of a) encodeEndQuorumEpochRequestReplicaInfo(w, e, version);
     }
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`EndQuorumEpochRequestPartitionData has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeEndQuorumEpochRequestPartitionData(r: Reader, version: number): EndQuorumEpochRequestPartitionData {
@@ -132,7 +144,13 @@ export function encodeEndQuorumEpochRequestTopicData(w: Writer, v: EndQuorumEpoc
     if (flexible) w.compactArrayLength(a, false); else w.arrayLength(a, false);
     for (const e of a) encodeEndQuorumEpochRequestPartitionData(w, e, version);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`EndQuorumEpochRequestTopicData has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeEndQuorumEpochRequestTopicData(r: Reader, version: number): EndQuorumEpochRequestTopicData {
@@ -185,7 +203,13 @@ export function encodeEndQuorumEpochRequestLeaderEndpoint(w: Writer, v: EndQuoru
   } else if (v.port !== 0) {
     throw new ProtocolEncodeError(`EndQuorumEpochRequestLeaderEndpoint.port is not supported at version ${version}`);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`EndQuorumEpochRequestLeaderEndpoint has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeEndQuorumEpochRequestLeaderEndpoint(r: Reader, version: number): EndQuorumEpochRequestLeaderEndpoint {
@@ -231,7 +255,13 @@ export function encodeEndQuorumEpochRequest(w: Writer, v: EndQuorumEpochRequest,
       for (const e of a) encodeEndQuorumEpochRequestLeaderEndpoint(w, e, version);
     }
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`EndQuorumEpochRequest has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeEndQuorumEpochRequest(r: Reader, version: number): EndQuorumEpochRequest {
@@ -285,7 +315,13 @@ export function encodeEndQuorumEpochResponsePartitionData(w: Writer, v: EndQuoru
   w.int16(v.errorCode);
   w.int32(v.leaderId);
   w.int32(v.leaderEpoch);
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`EndQuorumEpochResponsePartitionData has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeEndQuorumEpochResponsePartitionData(r: Reader, version: number): EndQuorumEpochResponsePartitionData {
@@ -324,7 +360,13 @@ export function encodeEndQuorumEpochResponseTopicData(w: Writer, v: EndQuorumEpo
     if (flexible) w.compactArrayLength(a, false); else w.arrayLength(a, false);
     for (const e of a) encodeEndQuorumEpochResponsePartitionData(w, e, version);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`EndQuorumEpochResponseTopicData has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeEndQuorumEpochResponseTopicData(r: Reader, version: number): EndQuorumEpochResponseTopicData {
@@ -377,7 +419,13 @@ export function encodeEndQuorumEpochResponseNodeEndpoint(w: Writer, v: EndQuorum
   } else if (v.port !== 0) {
     throw new ProtocolEncodeError(`EndQuorumEpochResponseNodeEndpoint.port is not supported at version ${version}`);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`EndQuorumEpochResponseNodeEndpoint has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeEndQuorumEpochResponseNodeEndpoint(r: Reader, version: number): EndQuorumEpochResponseNodeEndpoint {
@@ -430,6 +478,13 @@ export function encodeEndQuorumEpochResponse(w: Writer, v: EndQuorumEpochRespons
       throw new ProtocolEncodeError(`EndQuorumEpochResponse.nodeEndpoints is not supported at version ${version}`);
     }
     w.taggedFields(tagged);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`EndQuorumEpochResponse has tagged fields set, which version ${version} cannot carry`);
+    }
+    if (v.nodeEndpoints.length !== 0) {
+      throw new ProtocolEncodeError(`EndQuorumEpochResponse.nodeEndpoints is not supported at version ${version}`);
+    }
   }
 }
 

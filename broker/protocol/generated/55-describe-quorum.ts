@@ -15,7 +15,13 @@ export function defaultDescribeQuorumRequestPartitionData(): DescribeQuorumReque
 export function encodeDescribeQuorumRequestPartitionData(w: Writer, v: DescribeQuorumRequestPartitionData, version: number): void {
   const flexible = true;
   w.int32(v.partitionIndex);
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`DescribeQuorumRequestPartitionData has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeDescribeQuorumRequestPartitionData(r: Reader, version: number): DescribeQuorumRequestPartitionData {
@@ -51,7 +57,13 @@ export function encodeDescribeQuorumRequestTopicData(w: Writer, v: DescribeQuoru
     w.compactArrayLength(a, false);
     for (const e of a) encodeDescribeQuorumRequestPartitionData(w, e, version);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`DescribeQuorumRequestTopicData has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeDescribeQuorumRequestTopicData(r: Reader, version: number): DescribeQuorumRequestTopicData {
@@ -92,7 +104,13 @@ export function encodeDescribeQuorumRequest(w: Writer, v: DescribeQuorumRequest,
     w.compactArrayLength(a, false);
     for (const e of a) encodeDescribeQuorumRequestTopicData(w, e, version);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`DescribeQuorumRequest has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeDescribeQuorumRequest(r: Reader, version: number): DescribeQuorumRequest {
@@ -146,7 +164,13 @@ export function encodeDescribeQuorumResponseReplicaState(w: Writer, v: DescribeQ
   if (version >= 1) {
     w.int64(v.lastCaughtUpTimestamp);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`DescribeQuorumResponseReplicaState has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeDescribeQuorumResponseReplicaState(r: Reader, version: number): DescribeQuorumResponseReplicaState {
@@ -204,7 +228,13 @@ export function encodeDescribeQuorumResponsePartitionData(w: Writer, v: Describe
     w.compactArrayLength(a, false);
     for (const e of a) encodeDescribeQuorumResponseReplicaState(w, e, version);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`DescribeQuorumResponsePartitionData has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeDescribeQuorumResponsePartitionData(r: Reader, version: number): DescribeQuorumResponsePartitionData {
@@ -259,7 +289,13 @@ export function encodeDescribeQuorumResponseTopicData(w: Writer, v: DescribeQuor
     w.compactArrayLength(a, false);
     for (const e of a) encodeDescribeQuorumResponsePartitionData(w, e, version);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`DescribeQuorumResponseTopicData has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeDescribeQuorumResponseTopicData(r: Reader, version: number): DescribeQuorumResponseTopicData {
@@ -312,7 +348,13 @@ export function encodeDescribeQuorumResponseListener(w: Writer, v: DescribeQuoru
   } else if (v.port !== 0) {
     throw new ProtocolEncodeError(`DescribeQuorumResponseListener.port is not supported at version ${version}`);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`DescribeQuorumResponseListener has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeDescribeQuorumResponseListener(r: Reader, version: number): DescribeQuorumResponseListener {
@@ -358,7 +400,13 @@ export function encodeDescribeQuorumResponseNode(w: Writer, v: DescribeQuorumRes
   } else if (v.listeners.length !== 0) {
     throw new ProtocolEncodeError(`DescribeQuorumResponseNode.listeners is not supported at version ${version}`);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`DescribeQuorumResponseNode has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeDescribeQuorumResponseNode(r: Reader, version: number): DescribeQuorumResponseNode {
@@ -417,7 +465,13 @@ export function encodeDescribeQuorumResponse(w: Writer, v: DescribeQuorumRespons
   } else if (v.nodes.length !== 0) {
     throw new ProtocolEncodeError(`DescribeQuorumResponse.nodes is not supported at version ${version}`);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`DescribeQuorumResponse has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeDescribeQuorumResponse(r: Reader, version: number): DescribeQuorumResponse {

@@ -25,7 +25,13 @@ export function encodeAlterPartitionRequestBrokerState(w: Writer, v: AlterPartit
   } else if (v.brokerEpoch !== -1n) {
     throw new ProtocolEncodeError(`AlterPartitionRequestBrokerState.brokerEpoch is not supported at version ${version}`);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`AlterPartitionRequestBrokerState has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeAlterPartitionRequestBrokerState(r: Reader, version: number): AlterPartitionRequestBrokerState {
@@ -86,7 +92,13 @@ export function encodeAlterPartitionRequestPartitionData(w: Writer, v: AlterPart
     throw new ProtocolEncodeError(`AlterPartitionRequestPartitionData.leaderRecoveryState is not supported at version ${version}`);
   }
   w.int32(v.partitionEpoch);
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`AlterPartitionRequestPartitionData has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeAlterPartitionRequestPartitionData(r: Reader, version: number): AlterPartitionRequestPartitionData {
@@ -149,7 +161,13 @@ export function encodeAlterPartitionRequestTopicData(w: Writer, v: AlterPartitio
     w.compactArrayLength(a, false);
     for (const e of a) encodeAlterPartitionRequestPartitionData(w, e, version);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`AlterPartitionRequestTopicData has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeAlterPartitionRequestTopicData(r: Reader, version: number): AlterPartitionRequestTopicData {
@@ -195,7 +213,13 @@ export function encodeAlterPartitionRequest(w: Writer, v: AlterPartitionRequest,
     w.compactArrayLength(a, false);
     for (const e of a) encodeAlterPartitionRequestTopicData(w, e, version);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`AlterPartitionRequest has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeAlterPartitionRequest(r: Reader, version: number): AlterPartitionRequest {
@@ -253,7 +277,13 @@ export function encodeAlterPartitionResponsePartitionData(w: Writer, v: AlterPar
     w.int8(v.leaderRecoveryState);
   }
   w.int32(v.partitionEpoch);
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`AlterPartitionResponsePartitionData has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeAlterPartitionResponsePartitionData(r: Reader, version: number): AlterPartitionResponsePartitionData {
@@ -307,7 +337,13 @@ export function encodeAlterPartitionResponseTopicData(w: Writer, v: AlterPartiti
     w.compactArrayLength(a, false);
     for (const e of a) encodeAlterPartitionResponsePartitionData(w, e, version);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`AlterPartitionResponseTopicData has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeAlterPartitionResponseTopicData(r: Reader, version: number): AlterPartitionResponseTopicData {
@@ -353,7 +389,13 @@ export function encodeAlterPartitionResponse(w: Writer, v: AlterPartitionRespons
     w.compactArrayLength(a, false);
     for (const e of a) encodeAlterPartitionResponseTopicData(w, e, version);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`AlterPartitionResponse has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeAlterPartitionResponse(r: Reader, version: number): AlterPartitionResponse {

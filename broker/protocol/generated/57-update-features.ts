@@ -29,7 +29,13 @@ export function encodeUpdateFeaturesRequestFeatureUpdateKey(w: Writer, v: Update
   } else if (v.upgradeType !== 1) {
     throw new ProtocolEncodeError(`UpdateFeaturesRequestFeatureUpdateKey.upgradeType is not supported at version ${version}`);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`UpdateFeaturesRequestFeatureUpdateKey has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeUpdateFeaturesRequestFeatureUpdateKey(r: Reader, version: number): UpdateFeaturesRequestFeatureUpdateKey {
@@ -74,7 +80,13 @@ export function encodeUpdateFeaturesRequest(w: Writer, v: UpdateFeaturesRequest,
   } else if (v.validateOnly !== false) {
     throw new ProtocolEncodeError(`UpdateFeaturesRequest.validateOnly is not supported at version ${version}`);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`UpdateFeaturesRequest has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeUpdateFeaturesRequest(r: Reader, version: number): UpdateFeaturesRequest {
@@ -118,7 +130,13 @@ export function encodeUpdateFeaturesResponseUpdatableFeatureResult(w: Writer, v:
   w.compactString(v.feature);
   w.int16(v.errorCode);
   w.compactNullableString(v.errorMessage);
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`UpdateFeaturesResponseUpdatableFeatureResult has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeUpdateFeaturesResponseUpdatableFeatureResult(r: Reader, version: number): UpdateFeaturesResponseUpdatableFeatureResult {
@@ -162,7 +180,13 @@ export function encodeUpdateFeaturesResponse(w: Writer, v: UpdateFeaturesRespons
       for (const e of a) encodeUpdateFeaturesResponseUpdatableFeatureResult(w, e, version);
     }
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`UpdateFeaturesResponse has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeUpdateFeaturesResponse(r: Reader, version: number): UpdateFeaturesResponse {

@@ -17,7 +17,13 @@ export function encodeFetchSnapshotRequestSnapshotId(w: Writer, v: FetchSnapshot
   const flexible = true;
   w.int64(v.endOffset);
   w.int32(v.epoch);
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`FetchSnapshotRequestSnapshotId has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeFetchSnapshotRequestSnapshotId(r: Reader, version: number): FetchSnapshotRequestSnapshotId {
@@ -63,6 +69,10 @@ export function encodeFetchSnapshotRequestPartitionSnapshot(w: Writer, v: FetchS
       }));
     }
     w.taggedFields(tagged);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`FetchSnapshotRequestPartitionSnapshot has tagged fields set, which version ${version} cannot carry`);
+    }
   }
 }
 
@@ -107,7 +117,13 @@ export function encodeFetchSnapshotRequestTopicSnapshot(w: Writer, v: FetchSnaps
     w.compactArrayLength(a, false);
     for (const e of a) encodeFetchSnapshotRequestPartitionSnapshot(w, e, version);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`FetchSnapshotRequestTopicSnapshot has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeFetchSnapshotRequestTopicSnapshot(r: Reader, version: number): FetchSnapshotRequestTopicSnapshot {
@@ -163,6 +179,13 @@ export function encodeFetchSnapshotRequest(w: Writer, v: FetchSnapshotRequest, v
       throw new ProtocolEncodeError(`FetchSnapshotRequest.clusterId is not supported at version ${version}`);
     }
     w.taggedFields(tagged);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`FetchSnapshotRequest has tagged fields set, which version ${version} cannot carry`);
+    }
+    if (v.clusterId !== null) {
+      throw new ProtocolEncodeError(`FetchSnapshotRequest.clusterId is not supported at version ${version}`);
+    }
   }
 }
 
@@ -210,7 +233,13 @@ export function encodeFetchSnapshotResponseSnapshotId(w: Writer, v: FetchSnapsho
   const flexible = true;
   w.int64(v.endOffset);
   w.int32(v.epoch);
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`FetchSnapshotResponseSnapshotId has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeFetchSnapshotResponseSnapshotId(r: Reader, version: number): FetchSnapshotResponseSnapshotId {
@@ -243,7 +272,13 @@ export function encodeFetchSnapshotResponseLeaderIdAndEpoch(w: Writer, v: FetchS
   const flexible = true;
   w.int32(v.leaderId);
   w.int32(v.leaderEpoch);
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`FetchSnapshotResponseLeaderIdAndEpoch has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeFetchSnapshotResponseLeaderIdAndEpoch(r: Reader, version: number): FetchSnapshotResponseLeaderIdAndEpoch {
@@ -295,6 +330,13 @@ export function encodeFetchSnapshotResponsePartitionSnapshot(w: Writer, v: Fetch
       throw new ProtocolEncodeError(`FetchSnapshotResponsePartitionSnapshot.currentLeader is not supported at version ${version}`);
     }
     w.taggedFields(tagged);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`FetchSnapshotResponsePartitionSnapshot has tagged fields set, which version ${version} cannot carry`);
+    }
+    if (!isDefaultFetchSnapshotResponseLeaderIdAndEpoch(v.currentLeader)) {
+      throw new ProtocolEncodeError(`FetchSnapshotResponsePartitionSnapshot.currentLeader is not supported at version ${version}`);
+    }
   }
 }
 
@@ -341,7 +383,13 @@ export function encodeFetchSnapshotResponseTopicSnapshot(w: Writer, v: FetchSnap
     w.compactArrayLength(a, false);
     for (const e of a) encodeFetchSnapshotResponsePartitionSnapshot(w, e, version);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`FetchSnapshotResponseTopicSnapshot has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeFetchSnapshotResponseTopicSnapshot(r: Reader, version: number): FetchSnapshotResponseTopicSnapshot {
@@ -394,7 +442,13 @@ export function encodeFetchSnapshotResponseNodeEndpoint(w: Writer, v: FetchSnaps
   } else if (v.port !== 0) {
     throw new ProtocolEncodeError(`FetchSnapshotResponseNodeEndpoint.port is not supported at version ${version}`);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`FetchSnapshotResponseNodeEndpoint has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeFetchSnapshotResponseNodeEndpoint(r: Reader, version: number): FetchSnapshotResponseNodeEndpoint {
@@ -449,6 +503,13 @@ export function encodeFetchSnapshotResponse(w: Writer, v: FetchSnapshotResponse,
       throw new ProtocolEncodeError(`FetchSnapshotResponse.nodeEndpoints is not supported at version ${version}`);
     }
     w.taggedFields(tagged);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`FetchSnapshotResponse has tagged fields set, which version ${version} cannot carry`);
+    }
+    if (v.nodeEndpoints.length !== 0) {
+      throw new ProtocolEncodeError(`FetchSnapshotResponse.nodeEndpoints is not supported at version ${version}`);
+    }
   }
 }
 

@@ -27,7 +27,13 @@ export function encodeDescribeClusterRequest(w: Writer, v: DescribeClusterReques
   } else if (v.includeFencedBrokers !== false) {
     throw new ProtocolEncodeError(`DescribeClusterRequest.includeFencedBrokers is not supported at version ${version}`);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`DescribeClusterRequest has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeDescribeClusterRequest(r: Reader, version: number): DescribeClusterRequest {
@@ -73,7 +79,13 @@ export function encodeDescribeClusterResponseDescribeClusterBroker(w: Writer, v:
   } else if (v.isFenced !== false) {
     throw new ProtocolEncodeError(`DescribeClusterResponseDescribeClusterBroker.isFenced is not supported at version ${version}`);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`DescribeClusterResponseDescribeClusterBroker has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeDescribeClusterResponseDescribeClusterBroker(r: Reader, version: number): DescribeClusterResponseDescribeClusterBroker {
@@ -129,7 +141,13 @@ export function encodeDescribeClusterResponse(w: Writer, v: DescribeClusterRespo
     for (const e of a) encodeDescribeClusterResponseDescribeClusterBroker(w, e, version);
   }
   w.int32(v.clusterAuthorizedOperations);
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`DescribeClusterResponse has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeDescribeClusterResponse(r: Reader, version: number): DescribeClusterResponse {

@@ -21,7 +21,13 @@ export function encodeBrokerRegistrationRequestListener(w: Writer, v: BrokerRegi
   w.compactString(v.host);
   w.uint16(v.port);
   w.int16(v.securityProtocol);
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`BrokerRegistrationRequestListener has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeBrokerRegistrationRequestListener(r: Reader, version: number): BrokerRegistrationRequestListener {
@@ -58,7 +64,13 @@ export function encodeBrokerRegistrationRequestFeature(w: Writer, v: BrokerRegis
   w.compactString(v.name);
   w.int16(v.minSupportedVersion);
   w.int16(v.maxSupportedVersion);
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`BrokerRegistrationRequestFeature has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeBrokerRegistrationRequestFeature(r: Reader, version: number): BrokerRegistrationRequestFeature {
@@ -126,7 +138,13 @@ export function encodeBrokerRegistrationRequest(w: Writer, v: BrokerRegistration
   if (version >= 3) {
     w.int64(v.previousBrokerEpoch);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`BrokerRegistrationRequest has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeBrokerRegistrationRequest(r: Reader, version: number): BrokerRegistrationRequest {
@@ -190,7 +208,13 @@ export function encodeBrokerRegistrationResponse(w: Writer, v: BrokerRegistratio
   w.int32(v.throttleTimeMs);
   w.int16(v.errorCode);
   w.int64(v.brokerEpoch);
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`BrokerRegistrationResponse has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeBrokerRegistrationResponse(r: Reader, version: number): BrokerRegistrationResponse {

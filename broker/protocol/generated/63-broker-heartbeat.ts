@@ -38,6 +38,13 @@ export function encodeBrokerHeartbeatRequest(w: Writer, v: BrokerHeartbeatReques
       throw new ProtocolEncodeError(`BrokerHeartbeatRequest.offlineLogDirs is not supported at version ${version}`);
     }
     w.taggedFields(tagged);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`BrokerHeartbeatRequest has tagged fields set, which version ${version} cannot carry`);
+    }
+    if (v.offlineLogDirs.length !== 0) {
+      throw new ProtocolEncodeError(`BrokerHeartbeatRequest.offlineLogDirs is not supported at version ${version}`);
+    }
   }
 }
 
@@ -92,7 +99,13 @@ export function encodeBrokerHeartbeatResponse(w: Writer, v: BrokerHeartbeatRespo
   w.bool(v.isCaughtUp);
   w.bool(v.isFenced);
   w.bool(v.shouldShutDown);
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`BrokerHeartbeatResponse has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeBrokerHeartbeatResponse(r: Reader, version: number): BrokerHeartbeatResponse {

@@ -37,7 +37,13 @@ export function encodeListTransactionsRequest(w: Writer, v: ListTransactionsRequ
   } else if (v.transactionalIdPattern !== null) {
     throw new ProtocolEncodeError(`ListTransactionsRequest.transactionalIdPattern is not supported at version ${version}`);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`ListTransactionsRequest has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeListTransactionsRequest(r: Reader, version: number): ListTransactionsRequest {
@@ -88,7 +94,13 @@ export function encodeListTransactionsResponseTransactionState(w: Writer, v: Lis
   w.compactString(v.transactionalId);
   w.int64(v.producerId);
   w.compactString(v.transactionState);
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`ListTransactionsResponseTransactionState has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeListTransactionsResponseTransactionState(r: Reader, version: number): ListTransactionsResponseTransactionState {
@@ -134,7 +146,13 @@ export function encodeListTransactionsResponse(w: Writer, v: ListTransactionsRes
     w.compactArrayLength(a, false);
     for (const e of a) encodeListTransactionsResponseTransactionState(w, e, version);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`ListTransactionsResponse has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeListTransactionsResponse(r: Reader, version: number): ListTransactionsResponse {

@@ -21,7 +21,13 @@ export function encodeConsumerGroupHeartbeatRequestTopicPartitions(w: Writer, v:
     w.compactArrayLength(a, false);
     for (const e of a) w.int32(e);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`ConsumerGroupHeartbeatRequestTopicPartitions has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeConsumerGroupHeartbeatRequestTopicPartitions(r: Reader, version: number): ConsumerGroupHeartbeatRequestTopicPartitions {
@@ -88,7 +94,13 @@ export function encodeConsumerGroupHeartbeatRequest(w: Writer, v: ConsumerGroupH
     w.compactArrayLength(a, true);
     if (a !== null) for (const e of a) encodeConsumerGroupHeartbeatRequestTopicPartitions(w, e, version);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`ConsumerGroupHeartbeatRequest has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeConsumerGroupHeartbeatRequest(r: Reader, version: number): ConsumerGroupHeartbeatRequest {
@@ -153,7 +165,13 @@ export function encodeConsumerGroupHeartbeatResponseTopicPartitions(w: Writer, v
     w.compactArrayLength(a, false);
     for (const e of a) w.int32(e);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`ConsumerGroupHeartbeatResponseTopicPartitions has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeConsumerGroupHeartbeatResponseTopicPartitions(r: Reader, version: number): ConsumerGroupHeartbeatResponseTopicPartitions {
@@ -194,7 +212,13 @@ export function encodeConsumerGroupHeartbeatResponseAssignment(w: Writer, v: Con
     w.compactArrayLength(a, false);
     for (const e of a) encodeConsumerGroupHeartbeatResponseTopicPartitions(w, e, version);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`ConsumerGroupHeartbeatResponseAssignment has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeConsumerGroupHeartbeatResponseAssignment(r: Reader, version: number): ConsumerGroupHeartbeatResponseAssignment {
@@ -249,7 +273,13 @@ export function encodeConsumerGroupHeartbeatResponse(w: Writer, v: ConsumerGroup
       encodeConsumerGroupHeartbeatResponseAssignment(w, vAssignment!, version);
     }
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`ConsumerGroupHeartbeatResponse has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeConsumerGroupHeartbeatResponse(r: Reader, version: number): ConsumerGroupHeartbeatResponse {

@@ -23,7 +23,13 @@ export function encodeListConfigResourcesRequest(w: Writer, v: ListConfigResourc
   } else if (v.resourceTypes.length !== 0) {
     throw new ProtocolEncodeError(`ListConfigResourcesRequest.resourceTypes is not supported at version ${version}`);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`ListConfigResourcesRequest has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeListConfigResourcesRequest(r: Reader, version: number): ListConfigResourcesRequest {
@@ -67,7 +73,13 @@ export function encodeListConfigResourcesResponseConfigResource(w: Writer, v: Li
   if (version >= 1) {
     w.int8(v.resourceType);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`ListConfigResourcesResponseConfigResource has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeListConfigResourcesResponseConfigResource(r: Reader, version: number): ListConfigResourcesResponseConfigResource {
@@ -106,7 +118,13 @@ export function encodeListConfigResourcesResponse(w: Writer, v: ListConfigResour
     w.compactArrayLength(a, false);
     for (const e of a) encodeListConfigResourcesResponseConfigResource(w, e, version);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`ListConfigResourcesResponse has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeListConfigResourcesResponse(r: Reader, version: number): ListConfigResourcesResponse {

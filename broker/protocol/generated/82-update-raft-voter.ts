@@ -19,7 +19,13 @@ export function encodeUpdateRaftVoterRequestListener(w: Writer, v: UpdateRaftVot
   w.compactString(v.name);
   w.compactString(v.host);
   w.uint16(v.port);
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`UpdateRaftVoterRequestListener has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeUpdateRaftVoterRequestListener(r: Reader, version: number): UpdateRaftVoterRequestListener {
@@ -53,7 +59,13 @@ export function encodeUpdateRaftVoterRequestKRaftVersionFeature(w: Writer, v: Up
   const flexible = true;
   w.int16(v.minSupportedVersion);
   w.int16(v.maxSupportedVersion);
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`UpdateRaftVoterRequestKRaftVersionFeature has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeUpdateRaftVoterRequestKRaftVersionFeature(r: Reader, version: number): UpdateRaftVoterRequestKRaftVersionFeature {
@@ -98,7 +110,13 @@ export function encodeUpdateRaftVoterRequest(w: Writer, v: UpdateRaftVoterReques
     for (const e of a) encodeUpdateRaftVoterRequestListener(w, e, version);
   }
   encodeUpdateRaftVoterRequestKRaftVersionFeature(w, v.kRaftVersionFeature, version);
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`UpdateRaftVoterRequest has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeUpdateRaftVoterRequest(r: Reader, version: number): UpdateRaftVoterRequest {
@@ -147,7 +165,13 @@ export function encodeUpdateRaftVoterResponseCurrentLeader(w: Writer, v: UpdateR
   w.int32(v.leaderEpoch);
   w.compactString(v.host);
   w.int32(v.port);
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`UpdateRaftVoterResponseCurrentLeader has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeUpdateRaftVoterResponseCurrentLeader(r: Reader, version: number): UpdateRaftVoterResponseCurrentLeader {
@@ -193,6 +217,13 @@ export function encodeUpdateRaftVoterResponse(w: Writer, v: UpdateRaftVoterRespo
       throw new ProtocolEncodeError(`UpdateRaftVoterResponse.currentLeader is not supported at version ${version}`);
     }
     w.taggedFields(tagged);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`UpdateRaftVoterResponse has tagged fields set, which version ${version} cannot carry`);
+    }
+    if (!isDefaultUpdateRaftVoterResponseCurrentLeader(v.currentLeader)) {
+      throw new ProtocolEncodeError(`UpdateRaftVoterResponse.currentLeader is not supported at version ${version}`);
+    }
   }
 }
 

@@ -21,7 +21,13 @@ export function encodeLeaderChangeMessageVoter(w: Writer, v: LeaderChangeMessage
   } else if (v.voterDirectoryId !== Uuid.ZERO) {
     throw new ProtocolEncodeError(`LeaderChangeMessageVoter.voterDirectoryId is not supported at version ${version}`);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`LeaderChangeMessageVoter has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeLeaderChangeMessageVoter(r: Reader, version: number): LeaderChangeMessageVoter {
@@ -66,7 +72,13 @@ export function encodeLeaderChangeMessage(w: Writer, v: LeaderChangeMessage, ver
     w.compactArrayLength(a, false);
     for (const e of a) encodeLeaderChangeMessageVoter(w, e, version);
   }
-  if (flexible) w.taggedFields(v.unknownTaggedFields);
+  if (flexible) {
+    w.taggedFields(v.unknownTaggedFields);
+  } else {
+    if (v.unknownTaggedFields !== undefined && v.unknownTaggedFields.length > 0) {
+      throw new ProtocolEncodeError(`LeaderChangeMessage has tagged fields set, which version ${version} cannot carry`);
+    }
+  }
 }
 
 export function decodeLeaderChangeMessage(r: Reader, version: number): LeaderChangeMessage {
