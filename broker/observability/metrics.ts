@@ -1,0 +1,73 @@
+// The broker's Prometheus metrics, served by the HTTP endpoint at /metrics. One registry per broker
+// (not prom-client's global one) so that tests can run several brokers in one process.
+import client from 'prom-client';
+
+export class BrokerMetrics {
+  readonly registry = new client.Registry();
+
+  readonly requests = new client.Counter({
+    name: 'strata_requests_total',
+    help: 'Requests handled, by API and version.',
+    labelNames: ['api', 'version'] as const,
+    registers: [this.registry],
+  });
+
+  readonly requestErrors = new client.Counter({
+    name: 'strata_request_failures_total',
+    help: 'Requests that closed their connection (malformed, unsupported version, internal error), by reason.',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly requestLatency = new client.Histogram({
+    name: 'strata_request_duration_seconds',
+    help: 'Time from a request being read to its response being written, by API and version.',
+    labelNames: ['api', 'version'] as const,
+    // From 50 µs to 30 s: a produce to the page cache at the low end, a long-polling fetch at the top.
+    buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+
+  readonly bytesIn = new client.Counter({
+    name: 'strata_topic_bytes_in_total',
+    help: 'Record batch bytes appended, by topic.',
+    labelNames: ['topic'] as const,
+    registers: [this.registry],
+  });
+
+  readonly bytesOut = new client.Counter({
+    name: 'strata_topic_bytes_out_total',
+    help: 'Record batch bytes sent to fetchers, by topic.',
+    labelNames: ['topic'] as const,
+    registers: [this.registry],
+  });
+
+  readonly connections = new client.Gauge({
+    name: 'strata_connections',
+    help: 'Open client connections.',
+    registers: [this.registry],
+  });
+
+  readonly partitions = new client.Gauge({
+    name: 'strata_partitions',
+    help: 'Partitions hosted by this broker.',
+    registers: [this.registry],
+  });
+
+  readonly logSize = new client.Gauge({
+    name: 'strata_log_size_bytes',
+    help: 'Bytes on local disk, by topic and partition.',
+    labelNames: ['topic', 'partition'] as const,
+    registers: [this.registry],
+  });
+
+  readonly requestMemory = new client.Gauge({
+    name: 'strata_request_memory_bytes',
+    help: 'Bytes of requests read but not yet answered (bounded by strata.request.memory.max.bytes).',
+    registers: [this.registry],
+  });
+
+  constructor() {
+    client.collectDefaultMetrics({ register: this.registry, prefix: 'strata_process_' });
+  }
+}
