@@ -1,0 +1,87 @@
+// Fetch (key 1), v4-18. Consumers only: no fetch sessions (every response answers with session id 0,
+// so clients keep sending full fetches), no replica fetching yet.
+// Per partition the read stops at the high watermark (read_uncommitted) or the last stable offset
+// (read_committed); LastStableOffset is always set, and AbortedTransactions is an empty list for
+// read_committed (no transactions exist yet) and null otherwise, as Kafka sends it. Size limits:
+// PartitionMaxBytes per partition and MaxBytes for the response, except that the first batch of the
+// first partition with data is returned whole even when larger, so a consumer can always progress.
+// Long poll: when fewer than MinBytes are ready the request waits, up to MaxWaitMs, for appends to any
+// of its partitions.
+import type * as G from '../protocol/generated/index.js';
+import { defaultFetchResponse, defaultFetchResponsePartitionData } from '../protocol/generated/index.js';
+import { ErrorCode } from '../protocol/error-codes.js';
+import type { ApiHandler, BrokerContext, RequestInfo } from './context.js';
+import { errorCodeOf } from './log-errors.js';
+
+const READ_COMMITTED = 1;
+/** A ceiling on one request's wait, whatever MaxWaitMs says. */
+const FETCH_WAIT_MAX_MS = 30_000;
+
+function readAll(ctx: BrokerContext, req: G.FetchRequest, info: RequestInfo): { res: G.FetchResponse; bytes: number; keys: string[] } {
+  const res = defaultFetchResponse();
+  const committed = req.isolationLevel === READ_COMMITTED;
+  let budget = info.version >= 3 ? req.maxBytes : Number.MAX_SAFE_INTEGER;
+  let total = 0;
+  const keys: string[] = [];
+  res.responses = req.topics.map((t) => {
+    const topic = info.version >= 13 ? ctx.topics.getById(t.topicId) : ctx.topics.get(t.topic);
+    return {
+      topic: t.topic,
+      topicId: t.topicId,
+      partitions: t.partitions.map((p) => {
+        const out: G.FetchResponsePartitionData = { ...defaultFetchResponsePartitionData(), partitionIndex: p.partition };
+        out.abortedTransactions = committed ? [] : null;
+        const partition = topic?.partitions[p.partition];
+        if (topic === undefined || partition === undefined) {
+          out.errorCode = info.version >= 13 && topic === undefined ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+          out.records = Buffer.alloc(0);
+          return out;
+        }
+        keys.push(`${topic.name}:${p.partition}`);
+        const log = partition.log;
+        out.highWatermark = BigInt(log.highWatermark);
+        out.lastStableOffset = BigInt(log.lastStableOffset);
+        out.logStartOffset = BigInt(log.logStartOffset);
+        const fetchOffset = Number(p.fetchOffset);
+        const upTo = committed ? log.lastStableOffset : log.highWatermark;
+        if (fetchOffset < log.logStartOffset || fetchOffset > log.logEndOffset) {
+          out.errorCode = ErrorCode.OFFSET_OUT_OF_RANGE;
+          out.records = Buffer.alloc(0);
+          return out;
+        }
+        if (fetchOffset >= upTo || budget <= 0) {
+          out.records = Buffer.alloc(0);
+          return out;
+        }
+        try {
+          const read = log.read(fetchOffset, Math.min(p.partitionMaxBytes, budget), upTo, total === 0);
+          out.records = read.records;
+          total += read.bytes;
+          budget -= read.bytes;
+          if (read.bytes > 0) ctx.metrics.bytesOut.inc({ topic: topic.name }, read.bytes);
+        } catch (e) {
+          out.errorCode = errorCodeOf(ctx, e, { topic: topic.name, partition: p.partition, client: info.header.clientId });
+          out.records = Buffer.alloc(0);
+        }
+        return out;
+      }),
+    };
+  });
+  return { res, bytes: total, keys };
+}
+
+export const fetchHandler: ApiHandler = {
+  apiKey: 1,
+  minVersion: 4,
+  maxVersion: 18,
+  handle: async (ctx: BrokerContext, req: G.FetchRequest, info: RequestInfo): Promise<G.FetchResponse> => {
+    const deadline = ctx.nowMs() + Math.min(Math.max(req.maxWaitMs, 0), FETCH_WAIT_MAX_MS);
+    for (;;) {
+      const { res, bytes, keys } = readAll(ctx, req, info);
+      const hasError = res.responses.some((t) => t.partitions.some((p) => p.errorCode !== ErrorCode.NONE));
+      const left = deadline - ctx.nowMs();
+      if (bytes >= req.minBytes || hasError || left <= 0 || keys.length === 0) return res;
+      if (!(await ctx.fetchWakeup.wait(keys, left))) return res;
+    }
+  },
+};

@@ -1,0 +1,68 @@
+// What a handler may use: the broker's state, seen through narrow interfaces so handlers can be
+// tested without sockets.
+import type { RequestHeader } from '../protocol/generated/index.js';
+import type { Logger } from '../observability/logger.js';
+import type { BrokerMetrics } from '../observability/metrics.js';
+import type { TopicRegistry } from '../cluster/topics.js';
+
+export interface BrokerIdentity {
+  nodeId: number;
+  clusterId: string;
+  /** The address clients are told to connect to (advertised.listeners). */
+  host: string;
+  port: number;
+  rack: string | null;
+}
+
+export interface BrokerContext {
+  readonly identity: BrokerIdentity;
+  readonly topics: TopicRegistry;
+  readonly metrics: BrokerMetrics;
+  readonly log: Logger;
+  readonly nowMs: () => number;
+  readonly settings: BrokerSettings;
+  /** Wakes fetches waiting on a partition when records arrive or the high watermark moves. */
+  readonly fetchWakeup: FetchWakeup;
+  readonly producerIds: { next(): bigint };
+  readonly topicConfigs: TopicConfigPolicy;
+}
+
+/** Topic-level configuration as CreateTopics and the config APIs need it. */
+export interface TopicConfigPolicy {
+  /** null when every entry is a known topic key with a valid value; else the first bad key. */
+  problem(entries: Record<string, string | null>): { key: string; message: string } | null;
+  /** Every topic key with its effective value for a topic with these overrides (CreateTopics v5+). */
+  describe(overrides: Record<string, string>): { name: string; value: string | null; readOnly: boolean; source: number; isSensitive: boolean }[];
+}
+
+/** The broker-level settings handlers read. */
+export interface BrokerSettings {
+  autoCreateTopics: boolean;
+  numPartitions: number;
+  defaultReplicationFactor: number;
+  deleteTopicEnable: boolean;
+}
+
+export interface FetchWakeup {
+  /** Resolves on the next append to any of the keys, or after `ms`; false once the broker is stopping. */
+  wait(keys: string[], ms: number): Promise<boolean>;
+  notify(key: string): void;
+}
+
+export interface RequestInfo {
+  header: RequestHeader;
+  version: number;
+  clientAddress: string;
+}
+
+export type Handler<Req = any, Res = any> = (ctx: BrokerContext, req: Req, info: RequestInfo) => Res | Promise<Res> | undefined;
+
+/** One API as the broker serves it. `minVersion` is the lowest advertised; `minUsableVersion` the
+ *  lowest accepted (Kafka 4.x advertises some removed versions for librdkafka's feature checks but
+ *  refuses them on use). */
+export interface ApiHandler {
+  apiKey: number;
+  minVersion: number;
+  maxVersion: number;
+  handle: Handler;
+}

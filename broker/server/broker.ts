@@ -1,0 +1,142 @@
+// One Strata broker: topic registry and partition logs, the Kafka listeners, the handler table and
+// the HTTP endpoint, started and stopped in order.
+//
+// Start: the HTTP endpoint first (so /healthz answers while logs recover), then the partition logs
+// (recovery runs here), then the Kafka listeners; /readyz turns ready last.
+// Stop (SIGTERM): not ready, stop accepting, wake long-polling fetches, let every connection finish
+// the requests it has read, then close every log cleanly (flush, indexes, producer snapshots, the
+// clean-shutdown marker) so the next start needs no recovery.
+import assert from 'node:assert/strict';
+import { MemoryPool } from '../net/memory-pool.js';
+import { KafkaListener } from '../net/listener.js';
+import type { Logger } from '../observability/logger.js';
+import { BrokerMetrics } from '../observability/metrics.js';
+import { type HttpEndpoint, startHttpEndpoint } from '../observability/http.js';
+import { type OpenLog, TopicRegistry } from '../cluster/topics.js';
+import { ProducerIdManager } from '../cluster/producer-ids.js';
+import type { ApiHandler, BrokerContext, BrokerSettings, TopicConfigPolicy } from '../handlers/context.js';
+import { Router } from '../handlers/router.js';
+import { PartitionWakeup } from '../handlers/fetch-wakeup.js';
+
+export interface ListenerAddress {
+  name: string;
+  host: string;
+  port: number;
+}
+
+export interface BrokerOptions {
+  nodeId: number;
+  clusterId?: string;
+  logDir: string;
+  listeners: ListenerAddress[];
+  /** What clients are told to connect to; port 0 means "the port the first listener got". */
+  advertised: { host: string; port: number };
+  rack: string | null;
+  http: { host: string; port: number } | null;
+  requestMaxBytes: number;
+  requestMemoryMaxBytes: number;
+  maxConnections: number;
+  connectionsMaxIdleMs: number;
+  settings: BrokerSettings;
+  openLog: OpenLog;
+  topicConfigs: TopicConfigPolicy;
+  handlers: readonly ApiHandler[];
+  log: Logger;
+  nowMs?: () => number;
+}
+
+export class Broker {
+  readonly metrics = new BrokerMetrics();
+  private readonly listeners: KafkaListener[] = [];
+  private http: HttpEndpoint | undefined;
+  private topics: TopicRegistry | undefined;
+  private readonly wakeup = new PartitionWakeup();
+  private readonly router: Router;
+  private ready = false;
+  private stopping: Promise<void> | undefined;
+  /** The ports the listeners bound (useful when configured with port 0). */
+  readonly boundPorts: number[] = [];
+  httpPort = -1;
+
+  constructor(private readonly opts: BrokerOptions) {
+    assert.ok(
+      opts.requestMemoryMaxBytes >= opts.requestMaxBytes,
+      'strata.request.memory.max.bytes must be at least socket.request.max.bytes, or the largest allowed request could never be read',
+    );
+    this.router = new Router(opts.handlers);
+  }
+
+  async start(): Promise<void> {
+    const started = Date.now();
+    const log = this.opts.log;
+    if (this.opts.http !== null) {
+      this.http = await startHttpEndpoint(this.opts.http.host, this.opts.http.port, this.metrics, () => this.ready);
+      this.httpPort = this.http.port;
+      log.info('http endpoint listening', { host: this.opts.http.host, port: this.http.port, paths: ['/metrics', '/healthz', '/readyz'] });
+    }
+    this.topics = new TopicRegistry(this.opts.logDir, this.opts.openLog, log, this.opts.clusterId);
+    this.metrics.partitions.set(this.topics.partitionCount());
+    const producerIds = new ProducerIdManager(this.opts.logDir);
+    const pool = new MemoryPool(this.opts.requestMemoryMaxBytes);
+    const identity = { nodeId: this.opts.nodeId, clusterId: this.topics.clusterId, host: this.opts.advertised.host, port: this.opts.advertised.port, rack: this.opts.rack };
+    const ctx: BrokerContext = {
+      identity,
+      topics: this.topics,
+      metrics: this.metrics,
+      log,
+      nowMs: this.opts.nowMs ?? Date.now,
+      settings: this.opts.settings,
+      fetchWakeup: this.wakeup,
+      producerIds: { next: () => producerIds.nextId() },
+      topicConfigs: this.opts.topicConfigs,
+    };
+    for (const l of this.opts.listeners) {
+      const listener = new KafkaListener({
+        name: l.name,
+        host: l.host,
+        port: l.port,
+        maxConnections: this.opts.maxConnections,
+        limits: { requestMaxBytes: this.opts.requestMaxBytes, idleMs: this.opts.connectionsMaxIdleMs },
+        pool,
+        log,
+        metrics: this.metrics,
+        onFrame: (conn, frame) => this.router.dispatch(ctx, frame, conn.remoteAddress),
+      });
+      const port = await listener.start();
+      this.listeners.push(listener);
+      this.boundPorts.push(port);
+      log.info('kafka listener started', { listener: l.name, host: l.host, port });
+    }
+    if (identity.port === 0) identity.port = this.boundPorts[0]!;
+    this.ready = true;
+    log.info('broker started', {
+      nodeId: this.opts.nodeId,
+      clusterId: this.topics.clusterId,
+      topics: this.topics.all().length,
+      partitions: this.topics.partitionCount(),
+      startupMs: Date.now() - started,
+    });
+  }
+
+  /** Graceful stop; safe to call more than once. */
+  stop(): Promise<void> {
+    this.stopping ??= this.doStop();
+    return this.stopping;
+  }
+
+  private async doStop(): Promise<void> {
+    const log = this.opts.log;
+    this.ready = false;
+    log.info('broker stopping');
+    await Promise.all(this.listeners.map((l) => l.stopAccepting()));
+    this.wakeup.wakeAll();
+    await Promise.all(this.listeners.map((l) => l.drainConnections()));
+    this.topics?.closeAll();
+    await this.http?.close();
+    log.info('broker stopped');
+  }
+
+  isReady(): boolean {
+    return this.ready;
+  }
+}
