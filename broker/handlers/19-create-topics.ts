@@ -69,7 +69,7 @@ export const createTopicsHandler: ApiHandler = {
       out.numPartitions = partitions;
       out.replicationFactor = replication;
       if (info.version >= 5) {
-        out.configs = ctx.topicConfigs.describe(configs).map((c) => ({ name: c.name, value: c.value, readOnly: c.readOnly, configSource: c.source, isSensitive: c.isSensitive }));
+        out.configs = ctx.topicConfigs.describe(configs).map((c) => ({ name: c.name, value: c.value, readOnly: c.readOnly, configSource: c.source, isSensitive: c.sensitive }));
       }
       if (req.validateOnly) return out;
       const topic = ctx.topics.create(t.name, partitions, configs);

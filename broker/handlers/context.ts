@@ -27,12 +27,29 @@ export interface BrokerContext {
   readonly topicConfigs: TopicConfigPolicy;
 }
 
+/** One config as DescribeConfigs and CreateTopics (v5+) report it. */
+export interface DescribedConfig {
+  name: string;
+  value: string | null;
+  readOnly: boolean;
+  source: number;
+  isDefault: boolean;
+  sensitive: boolean;
+  configType: number;
+  documentation: string;
+  synonyms: readonly { name: string; value: string | null; source: number }[];
+}
+
 /** Topic-level configuration as CreateTopics and the config APIs need it. */
 export interface TopicConfigPolicy {
   /** null when every entry is a known topic key with a valid value; else the first bad key. */
   problem(entries: Record<string, string | null>): { key: string; message: string } | null;
-  /** Every topic key with its effective value for a topic with these overrides (CreateTopics v5+). */
-  describe(overrides: Record<string, string>): { name: string; value: string | null; readOnly: boolean; source: number; isSensitive: boolean }[];
+  /** Every topic key with its effective value for a topic with these overrides. */
+  describe(overrides: Record<string, string>): DescribedConfig[];
+  /** Every broker key with its value; all read-only (Strata has no dynamic broker configs yet). */
+  describeBroker(): DescribedConfig[];
+  /** Which topic keys hold lists (APPEND and SUBTRACT apply only to them). */
+  isList(name: string): boolean;
 }
 
 /** The broker-level settings handlers read. */
