@@ -1,0 +1,795 @@
+// Every broker configuration key, declared once: name, type, default, documentation, validation,
+// importance. Kafka keys keep Apache Kafka's names and defaults (checked against Kafka 4.1's own
+// definitions) so that a Kafka server.properties loads as it is; Strata's own keys are `strata.*`.
+// A Kafka key Strata accepts but does not act on is marked `inert` with the reason, and start-up
+// warns when one is set. docs/configuration.md is generated from this file
+// (hack/gen-config-docs.ts); BrokerConfig's fields follow from it (broker-config.ts).
+//
+// Where Strata is stricter than Kafka it is because Kafka's accepted value makes no sense for
+// Strata (a port above 65535, a replication factor of 0); each such place says so.
+import {
+  atLeast,
+  between,
+  bool,
+  choice,
+  choiceList,
+  custom,
+  double,
+  int,
+  INT32_MAX,
+  list,
+  long,
+  LONG_NEVER,
+  camelCase,
+  checkValue,
+  parseValue,
+  password,
+  str,
+  type AnyKeyDef,
+} from './value-types.js';
+import { parseEndpoint, parseHostPort, parseProtocolMapEntry } from './listeners.js';
+
+/** The groups of the reference docs, in order. */
+export const BROKER_GROUPS = [
+  { id: 'listeners', title: 'Listeners and identity' },
+  { id: 'topics', title: 'Topics, consumer groups and transactions' },
+  { id: 'log', title: 'Log' },
+  { id: 'network', title: 'Network' },
+  { id: 'security', title: 'Security' },
+  { id: 'strata', title: 'Strata' },
+] as const;
+
+const MiB = 1024 * 1024;
+const GiB = 1024 * MiB;
+/** Kafka carries replication factors as int16 on the wire. */
+const INT16_MAX = 32767;
+
+const NOT_CONTROLLER = 'Strata has no KRaft controller quorum: one process serves clients and keeps its own metadata.';
+const SINGLE_NODE = 'Strata runs as a single node: there is no other broker and no follower replica.';
+const NO_TLS = 'Only PLAINTEXT listeners exist today; TLS and SASL settings are read but not used.';
+const EVENT_LOOP = "Strata serves every connection and request from Node's event loop; there is no thread pool to size.";
+const NO_TIERING = 'Tiered storage is not part of this build yet.';
+const NO_SHARE_GROUPS = 'Share groups (KIP-932) are not supported.';
+
+function eachEntry(allowed: string, parse: (entry: string) => object | string, nonEmpty: boolean) {
+  return custom<readonly string[]>(allowed, (entries) => {
+    if (nonEmpty && entries.length === 0) return 'needs at least one entry';
+    for (const e of entries) {
+      const r = parse(e);
+      if (typeof r === 'string') return r;
+    }
+    return null;
+  });
+}
+
+const NON_EMPTY_PATHS = custom<readonly string[]>('one or more paths', (dirs) => (dirs.length === 0 ? 'needs at least one path' : null));
+
+// Kafka refuses a retention of 0 (every closed segment would go at once) but reads any negative
+// value as "no limit"; checking each of the three keys says so at the key that was set.
+const RETENTION = custom<number>('a negative value (no time limit) or at least 1', (n) =>
+  n === 0 ? '0 would delete every segment as soon as it closes' : null,
+);
+
+const positiveOrMinusOne = (meaning: string) =>
+  custom<number>(`-1 (${meaning}) or at least 1`, (n) => (n === -1 || n >= 1 ? null : `${n} is neither -1 nor positive`));
+
+export const BROKER_KEYS = [
+  // ---- Listeners and identity -----------------------------------------------------------------
+  list('listeners', ['PLAINTEXT://127.0.0.1:9092'], {
+    group: 'listeners',
+    importance: 'high',
+    doc:
+      'Where the broker accepts Kafka clients: comma-separated NAME://host:port entries; an empty host listens on every interface and port 0 picks a free port. ' +
+      'Each name must map to PLAINTEXT in listener.security.protocol.map, the only protocol served today.',
+    validator: eachEntry('NAME://host:port entries, IPv6 hosts in brackets', parseEndpoint, true),
+  }),
+  list('advertised.listeners', null, {
+    group: 'listeners',
+    importance: 'high',
+    defaultDoc: 'the value of listeners',
+    doc:
+      'The addresses handed to clients in Metadata responses, as NAME://host:port entries whose names appear in listeners. ' +
+      'A wildcard host (0.0.0.0, ::) cannot be advertised; an empty host advertises the machine hostname.',
+    validator: eachEntry('NAME://host:port entries, IPv6 hosts in brackets', parseEndpoint, false),
+    fallbacks: ['listeners'],
+  }),
+  list('listener.security.protocol.map', ['SASL_SSL:SASL_SSL', 'PLAINTEXT:PLAINTEXT', 'SSL:SSL', 'SASL_PLAINTEXT:SASL_PLAINTEXT'], {
+    group: 'listeners',
+    importance: 'low',
+    doc: 'Maps each listener name to its security protocol as NAME:PROTOCOL entries. A served listener must map to PLAINTEXT.',
+    validator: eachEntry('NAME:PROTOCOL entries; protocols PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL', parseProtocolMapEntry, false),
+  }),
+  int('node.id', 1, {
+    group: 'listeners',
+    importance: 'high',
+    doc: 'This broker\'s id, reported in Metadata and as partition leader. Kafka\'s older name broker.id is accepted as an alias and must agree when both are set.',
+    validator: atLeast(0),
+    fallbacks: ['broker.id'],
+  }),
+  int('broker.id', null, {
+    group: 'listeners',
+    importance: 'high',
+    defaultDoc: 'the value of node.id',
+    doc: "Kafka's former name for node.id; used when node.id is not set.",
+    validator: atLeast(0),
+  }),
+  list('log.dirs', null, {
+    group: 'listeners',
+    importance: 'high',
+    defaultDoc: 'the value of log.dir',
+    doc: 'Directories that hold partition logs, comma separated. Relative paths resolve against the working directory.',
+    validator: NON_EMPTY_PATHS,
+    fallbacks: ['log.dir'],
+  }),
+  list('log.dir', ['./data'], {
+    group: 'listeners',
+    importance: 'high',
+    doc: 'The log directory used when log.dirs is not set.',
+    validator: NON_EMPTY_PATHS,
+  }),
+  str('broker.rack', null, {
+    group: 'listeners',
+    importance: 'medium',
+    doc: 'The rack (or availability zone) of this broker, reported to clients in Metadata responses.',
+  }),
+  list('process.roles', null, {
+    group: 'listeners',
+    importance: 'high',
+    doc: 'The KRaft roles of a Kafka node.',
+    validator: { kind: 'oneOf', values: ['broker', 'controller'] },
+    inert: true,
+    inertReason: NOT_CONTROLLER,
+  }),
+  list('controller.quorum.voters', null, {
+    group: 'listeners',
+    importance: 'high',
+    doc: 'The static KRaft voter set, as id@host:port entries.',
+    inert: true,
+    inertReason: NOT_CONTROLLER,
+  }),
+  list('controller.quorum.bootstrap.servers', null, {
+    group: 'listeners',
+    importance: 'high',
+    doc: 'The host:port addresses used to discover the KRaft quorum.',
+    inert: true,
+    inertReason: NOT_CONTROLLER,
+  }),
+  list('controller.listener.names', null, {
+    group: 'listeners',
+    importance: 'high',
+    doc: 'Listeners that serve the KRaft controller protocol.',
+    inert: true,
+    inertReason: `${NOT_CONTROLLER} Listeners named here are left out of listeners and advertised.listeners and are not opened.`,
+  }),
+  str('inter.broker.listener.name', null, {
+    group: 'listeners',
+    importance: 'medium',
+    doc: 'The listener brokers use to reach each other.',
+    inert: true,
+    inertReason: SINGLE_NODE,
+  }),
+  choice('security.inter.broker.protocol', 'PLAINTEXT', ['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL'], {
+    group: 'listeners',
+    importance: 'medium',
+    doc: 'The security protocol brokers use to reach each other.',
+    inert: true,
+    inertReason: SINGLE_NODE,
+  }),
+
+  // ---- Topics, consumer groups and transactions -----------------------------------------------
+  int('num.partitions', 1, {
+    group: 'topics',
+    importance: 'medium',
+    doc: 'Partitions of a topic created without a partition count (auto-created, or CreateTopics with -1).',
+    validator: atLeast(1),
+  }),
+  int('default.replication.factor', 1, {
+    group: 'topics',
+    importance: 'medium',
+    doc: 'Replication factor of a topic created without one. A single node can only hold one replica, so anything above 1 makes such creations fail with INVALID_REPLICATION_FACTOR.',
+    // Kafka accepts 0 here and fails later at topic creation; refusing it at start-up is kinder.
+    validator: between(1, INT16_MAX),
+  }),
+  bool('auto.create.topics.enable', true, {
+    group: 'topics',
+    importance: 'high',
+    doc: 'Create a topic when a client asks for metadata of, or produces to, one that does not exist.',
+  }),
+  bool('delete.topic.enable', true, {
+    group: 'topics',
+    importance: 'high',
+    doc: 'Whether DeleteTopics may delete topics; when false it answers TOPIC_DELETION_DISABLED.',
+  }),
+  int('offsets.topic.num.partitions', 50, {
+    group: 'topics',
+    importance: 'high',
+    doc: 'Partitions of the internal __consumer_offsets topic. Fixed once the topic exists: group placement hashes over it.',
+    validator: atLeast(1),
+  }),
+  int('offsets.topic.replication.factor', 3, {
+    group: 'topics',
+    importance: 'high',
+    doc:
+      'Replication factor of __consumer_offsets. Strata creates internal topics with as many replicas as there are brokers, up to this value, ' +
+      'so the default works on a single node (Kafka instead waits until enough brokers are up).',
+    validator: between(1, INT16_MAX),
+  }),
+  int('offsets.topic.segment.bytes', 100 * MiB, {
+    group: 'topics',
+    importance: 'high',
+    doc: 'Segment size of __consumer_offsets, kept small so that compaction and loading stay quick.',
+    validator: atLeast(1),
+  }),
+  int('offsets.retention.minutes', 10080, {
+    group: 'topics',
+    importance: 'high',
+    doc: 'How long committed offsets of a group with no members are kept before they expire.',
+    validator: atLeast(1),
+  }),
+  long('offsets.retention.check.interval.ms', 600000, {
+    group: 'topics',
+    importance: 'high',
+    doc: 'How often expired committed offsets are looked for.',
+    validator: atLeast(1),
+  }),
+  int('offsets.commit.timeout.ms', 5000, {
+    group: 'topics',
+    importance: 'high',
+    doc: 'How long an offset commit may wait for its write to __consumer_offsets before failing.',
+    validator: atLeast(1),
+  }),
+  int('offset.metadata.max.bytes', 4096, {
+    group: 'topics',
+    importance: 'high',
+    doc: 'Largest metadata string a client may attach to a committed offset; longer ones get OFFSET_METADATA_TOO_LARGE.',
+    // Kafka has no check; a negative bound would reject every commit that carries metadata.
+    validator: atLeast(0),
+  }),
+  int('group.initial.rebalance.delay.ms', 3000, {
+    group: 'topics',
+    importance: 'medium',
+    doc: 'How long the first rebalance of an empty classic group waits for more members to join, so that a starting fleet is not rebalanced once per member.',
+    validator: atLeast(0),
+  }),
+  int('group.min.session.timeout.ms', 6000, {
+    group: 'topics',
+    importance: 'medium',
+    doc: 'Smallest session timeout a classic group member may ask for; smaller requests get INVALID_SESSION_TIMEOUT.',
+    validator: atLeast(0),
+  }),
+  int('group.max.session.timeout.ms', 1800000, {
+    group: 'topics',
+    importance: 'medium',
+    doc: 'Largest session timeout a classic group member may ask for. Must not be below group.min.session.timeout.ms.',
+    validator: atLeast(1),
+  }),
+  int('group.max.size', INT32_MAX, {
+    group: 'topics',
+    importance: 'medium',
+    doc: 'Most members a consumer group may have; a member joining beyond it gets GROUP_MAX_SIZE_REACHED.',
+    validator: atLeast(1),
+  }),
+  int('transaction.state.log.num.partitions', 50, {
+    group: 'topics',
+    importance: 'high',
+    doc: 'Partitions of the internal __transaction_state topic. Fixed once the topic exists: transactional ids hash over it.',
+    validator: atLeast(1),
+  }),
+  int('transaction.state.log.replication.factor', 3, {
+    group: 'topics',
+    importance: 'high',
+    doc: 'Replication factor of __transaction_state; capped at the number of brokers, as for __consumer_offsets.',
+    validator: between(1, INT16_MAX),
+  }),
+  int('transaction.state.log.min.isr', 2, {
+    group: 'topics',
+    importance: 'high',
+    doc: 'min.insync.replicas of __transaction_state; capped at the topic\'s actual replica count, so it holds on a single node.',
+    validator: atLeast(1),
+  }),
+  int('transaction.state.log.segment.bytes', 100 * MiB, {
+    group: 'topics',
+    importance: 'high',
+    doc: 'Segment size of __transaction_state.',
+    validator: atLeast(1),
+  }),
+  int('transaction.max.timeout.ms', 900000, {
+    group: 'topics',
+    importance: 'high',
+    doc: 'Largest transaction timeout a producer may ask for; larger requests get INVALID_TRANSACTION_TIMEOUT.',
+    validator: atLeast(1),
+  }),
+  int('transactional.id.expiration.ms', 604800000, {
+    group: 'topics',
+    importance: 'high',
+    doc: 'How long a transactional id may stay idle before its state is dropped.',
+    validator: atLeast(1),
+  }),
+  int('producer.id.expiration.ms', 86400000, {
+    group: 'topics',
+    importance: 'low',
+    doc: 'How long an idempotent producer id may stay idle before its sequence state is dropped.',
+    validator: atLeast(1),
+  }),
+  bool('unclean.leader.election.enable', false, {
+    group: 'topics',
+    importance: 'high',
+    doc: 'Whether a replica outside the ISR may become leader, at the cost of lost records.',
+    inert: true,
+    inertReason: SINGLE_NODE,
+  }),
+  bool('auto.leader.rebalance.enable', true, {
+    group: 'topics',
+    importance: 'high',
+    doc: 'Whether leadership moves back to preferred replicas in the background.',
+    inert: true,
+    inertReason: SINGLE_NODE,
+  }),
+  int('num.replica.fetchers', 1, {
+    group: 'topics',
+    importance: 'high',
+    doc: 'Threads a follower uses to fetch from leaders.',
+    inert: true,
+    inertReason: SINGLE_NODE,
+  }),
+  long('replica.lag.time.max.ms', 30000, {
+    group: 'topics',
+    importance: 'high',
+    doc: 'How long a follower may lag before it leaves the ISR.',
+    inert: true,
+    inertReason: SINGLE_NODE,
+  }),
+  int('share.coordinator.state.topic.replication.factor', 3, {
+    group: 'topics',
+    importance: 'high',
+    doc: 'Replication factor of the share-group state topic.',
+    validator: between(1, INT16_MAX),
+    inert: true,
+    inertReason: NO_SHARE_GROUPS,
+  }),
+  int('share.coordinator.state.topic.min.isr', 2, {
+    group: 'topics',
+    importance: 'high',
+    doc: 'min.insync.replicas of the share-group state topic.',
+    validator: between(1, INT16_MAX),
+    inert: true,
+    inertReason: NO_SHARE_GROUPS,
+  }),
+
+  // ---- Log ------------------------------------------------------------------------------------
+  int('log.segment.bytes', GiB, {
+    group: 'log',
+    importance: 'high',
+    doc: 'Size at which a partition\'s active segment is closed and a new one started. Default for the topic key segment.bytes.',
+    // Kafka 4.0 raised the floor from 14 bytes to 1 MiB (KIP-1030): tiny segments mean a file
+    // handle and an index per handful of records.
+    validator: atLeast(MiB),
+  }),
+  long('log.roll.ms', null, {
+    group: 'log',
+    importance: 'high',
+    defaultDoc: 'log.roll.hours × 3600000',
+    doc: 'Age at which the active segment is rolled even if not full. Takes precedence over log.roll.hours; default for the topic key segment.ms.',
+    validator: atLeast(1),
+    fallbacks: ['log.roll.hours'],
+  }),
+  int('log.roll.hours', 168, {
+    group: 'log',
+    importance: 'high',
+    doc: 'log.roll.ms in hours, used when log.roll.ms is not set.',
+    validator: atLeast(1),
+  }),
+  long('log.roll.jitter.ms', null, {
+    group: 'log',
+    importance: 'high',
+    defaultDoc: 'log.roll.jitter.hours × 3600000',
+    doc: 'Up to this much is subtracted at random from the roll age, so partitions created together do not all roll at once. Default for segment.jitter.ms.',
+    validator: atLeast(0),
+    fallbacks: ['log.roll.jitter.hours'],
+  }),
+  int('log.roll.jitter.hours', 0, {
+    group: 'log',
+    importance: 'high',
+    doc: 'log.roll.jitter.ms in hours, used when log.roll.jitter.ms is not set.',
+    validator: atLeast(0),
+  }),
+  long('log.retention.ms', null, {
+    group: 'log',
+    importance: 'high',
+    defaultDoc: 'from log.retention.minutes, else log.retention.hours',
+    doc:
+      'Age after which closed segments are deleted (delete policy). Wins over log.retention.minutes and log.retention.hours; any negative value means no time limit. ' +
+      'Default for retention.ms.',
+    validator: RETENTION,
+    fallbacks: ['log.retention.minutes', 'log.retention.hours'],
+  }),
+  int('log.retention.minutes', null, {
+    group: 'log',
+    importance: 'high',
+    defaultDoc: 'from log.retention.hours',
+    doc: 'log.retention.ms in minutes, used when log.retention.ms is not set. Wins over log.retention.hours.',
+    validator: RETENTION,
+    fallbacks: ['log.retention.hours'],
+  }),
+  int('log.retention.hours', 168, {
+    group: 'log',
+    importance: 'high',
+    doc: 'log.retention.ms in hours, used when neither log.retention.ms nor log.retention.minutes is set.',
+    validator: RETENTION,
+  }),
+  long('log.retention.bytes', -1, {
+    group: 'log',
+    importance: 'high',
+    doc: 'Size a partition may reach before its oldest segments are deleted; -1 means no size limit. Default for retention.bytes.',
+  }),
+  long('log.retention.check.interval.ms', 300000, {
+    group: 'log',
+    importance: 'medium',
+    doc: 'How often segments are checked against the retention limits.',
+    validator: atLeast(1),
+  }),
+  long('log.segment.delete.delay.ms', 60000, {
+    group: 'log',
+    importance: 'high',
+    doc: 'How long a segment removed from a log stays on disk, so that reads already under way can finish. Default for file.delete.delay.ms.',
+    validator: atLeast(0),
+  }),
+  int('log.index.interval.bytes', 4096, {
+    group: 'log',
+    importance: 'medium',
+    doc: 'Bytes of records between two offset index entries: smaller means faster lookups and bigger indexes. Default for index.interval.bytes.',
+    validator: atLeast(0),
+  }),
+  int('log.index.size.max.bytes', 10 * MiB, {
+    group: 'log',
+    importance: 'medium',
+    doc: 'Largest size of a segment\'s offset index; a full index rolls the segment. Default for segment.index.bytes.',
+    validator: atLeast(4),
+  }),
+  long('log.flush.interval.messages', LONG_NEVER, {
+    group: 'log',
+    importance: 'high',
+    doc: 'Records appended to a partition before it is fsynced. The default, never, leaves flushing to the operating system. Default for flush.messages.',
+    validator: atLeast(1),
+  }),
+  long('log.flush.interval.ms', null, {
+    group: 'log',
+    importance: 'high',
+    defaultDoc: 'the value of log.flush.scheduler.interval.ms',
+    doc: 'Longest time appended records may wait before their partition is fsynced. Default for flush.ms.',
+    // Kafka accepts negatives here but refuses them for flush.ms; one rule for both.
+    validator: atLeast(0),
+    fallbacks: ['log.flush.scheduler.interval.ms'],
+  }),
+  long('log.flush.scheduler.interval.ms', LONG_NEVER, {
+    group: 'log',
+    importance: 'high',
+    doc: 'How often partitions are checked against their flush.ms; the default, never, turns the timed check off.',
+    validator: atLeast(1),
+  }),
+  int('log.flush.offset.checkpoint.interval.ms', 60000, {
+    group: 'log',
+    importance: 'high',
+    doc: 'How often each log directory\'s recovery-point checkpoint is written; recovery after a crash starts from it.',
+    validator: atLeast(0),
+  }),
+  int('log.flush.start.offset.checkpoint.interval.ms', 60000, {
+    group: 'log',
+    importance: 'high',
+    doc: 'How often each log directory\'s log-start-offset checkpoint is written.',
+    validator: atLeast(0),
+  }),
+  choice('log.message.timestamp.type', 'CreateTime', ['CreateTime', 'LogAppendTime'], {
+    group: 'log',
+    importance: 'medium',
+    doc: 'Whether record timestamps are the producer\'s (CreateTime) or overwritten with the broker\'s clock on append (LogAppendTime). Default for message.timestamp.type.',
+  }),
+  long('log.message.timestamp.before.max.ms', LONG_NEVER, {
+    group: 'log',
+    importance: 'medium',
+    doc: 'With CreateTime, how far in the past a record\'s timestamp may be before the batch is refused. Default for message.timestamp.before.max.ms.',
+    validator: atLeast(0),
+  }),
+  long('log.message.timestamp.after.max.ms', 3600000, {
+    group: 'log',
+    importance: 'medium',
+    doc: 'With CreateTime, how far in the future a record\'s timestamp may be before the batch is refused. Default for message.timestamp.after.max.ms.',
+    validator: atLeast(0),
+  }),
+  choiceList('log.cleanup.policy', ['delete'], ['compact', 'delete'], {
+    group: 'log',
+    importance: 'medium',
+    doc: 'What happens to old segments: delete them by retention, compact them to the latest record per key, or both. An empty list keeps everything. Default for cleanup.policy.',
+  }),
+  bool('log.cleaner.enable', true, {
+    group: 'log',
+    importance: 'medium',
+    doc: 'Whether compaction runs at all; with it off, compacted topics grow without bound.',
+  }),
+  long('log.cleaner.delete.retention.ms', 86400000, {
+    group: 'log',
+    importance: 'medium',
+    doc: 'How long compaction keeps tombstones (records with a null value). Default for delete.retention.ms.',
+    validator: atLeast(0),
+  }),
+  long('log.cleaner.min.compaction.lag.ms', 0, {
+    group: 'log',
+    importance: 'medium',
+    doc: 'Youngest a record may be and still be compacted away. Default for min.compaction.lag.ms.',
+    validator: atLeast(0),
+  }),
+  long('log.cleaner.max.compaction.lag.ms', LONG_NEVER, {
+    group: 'log',
+    importance: 'medium',
+    doc: 'Oldest an uncompacted record may get before its segment is compacted regardless of the dirty ratio. Default for max.compaction.lag.ms.',
+    validator: atLeast(1),
+  }),
+  double('log.cleaner.min.cleanable.ratio', 0.5, {
+    group: 'log',
+    importance: 'medium',
+    doc: 'Share of a log that must be uncompacted before compaction picks it. Default for min.cleanable.dirty.ratio.',
+    validator: between(0, 1),
+  }),
+  bool('log.preallocate', false, {
+    group: 'log',
+    importance: 'medium',
+    doc: 'Whether new segment files are allocated at full size up front. Default for preallocate.',
+    inert: true,
+    inertReason: 'Strata does not preallocate segment files.',
+  }),
+  choice('compression.type', 'producer', ['uncompressed', 'zstd', 'lz4', 'snappy', 'gzip', 'producer'], {
+    group: 'log',
+    importance: 'high',
+    doc: 'Codec batches are stored with: producer keeps whatever the producer used; any other value recompresses on append. Default for compression.type.',
+  }),
+  int('compression.gzip.level', -1, {
+    group: 'log',
+    importance: 'medium',
+    doc: 'Level for gzip when the broker compresses. Default for the topic key of the same name.',
+    validator: custom<number>('-1 (the codec default) or 1 to 9', (n) => (n === -1 || (n >= 1 && n <= 9) ? null : `${n} is not a gzip level`)),
+  }),
+  int('compression.lz4.level', 9, {
+    group: 'log',
+    importance: 'medium',
+    doc: 'Level for lz4 when the broker compresses. Default for the topic key of the same name.',
+    validator: between(1, 17),
+  }),
+  int('compression.zstd.level', 3, {
+    group: 'log',
+    importance: 'medium',
+    doc: 'Level for zstd when the broker compresses. Default for the topic key of the same name.',
+    validator: between(-131072, 22),
+  }),
+  int('message.max.bytes', 1048588, {
+    group: 'log',
+    importance: 'high',
+    doc: 'Largest record batch (after compression) the broker accepts; larger ones get MESSAGE_TOO_LARGE. Default for max.message.bytes.',
+    validator: atLeast(0),
+  }),
+  int('min.insync.replicas', 1, {
+    group: 'log',
+    importance: 'high',
+    doc: 'With acks=all, the replicas that must have a batch before it is acknowledged; fewer in sync gives NOT_ENOUGH_REPLICAS. Default for the topic key of the same name.',
+    validator: atLeast(1),
+  }),
+  long('log.local.retention.ms', -2, {
+    group: 'log',
+    importance: 'medium',
+    doc: 'With tiered storage, age after which segments already uploaded are deleted locally; -2 means log.retention.ms. Default for local.retention.ms.',
+    validator: atLeast(-2),
+    inert: true,
+    inertReason: NO_TIERING,
+  }),
+  long('log.local.retention.bytes', -2, {
+    group: 'log',
+    importance: 'medium',
+    doc: 'With tiered storage, local size beyond which uploaded segments are deleted locally; -2 means log.retention.bytes. Default for local.retention.bytes.',
+    validator: atLeast(-2),
+    inert: true,
+    inertReason: NO_TIERING,
+  }),
+  bool('remote.log.storage.system.enable', false, {
+    group: 'log',
+    importance: 'medium',
+    doc: "Kafka's switch for tiered storage on the broker.",
+    inert: true,
+    inertReason: NO_TIERING,
+  }),
+  int('num.recovery.threads.per.data.dir', 2, {
+    group: 'log',
+    importance: 'high',
+    doc: 'Threads per log directory that recover logs at start-up.',
+    validator: atLeast(1),
+    inert: true,
+    inertReason: EVENT_LOOP,
+  }),
+
+  // ---- Network --------------------------------------------------------------------------------
+  int('socket.request.max.bytes', 100 * MiB, {
+    group: 'network',
+    importance: 'high',
+    doc: 'Largest request frame accepted; a larger size prefix closes the connection before anything is buffered.',
+    validator: atLeast(1),
+  }),
+  int('socket.send.buffer.bytes', 102400, {
+    group: 'network',
+    importance: 'high',
+    doc: 'SO_SNDBUF of client connections.',
+    validator: positiveOrMinusOne('the OS default'),
+  }),
+  int('socket.receive.buffer.bytes', 102400, {
+    group: 'network',
+    importance: 'high',
+    doc: 'SO_RCVBUF of client connections.',
+    validator: positiveOrMinusOne('the OS default'),
+  }),
+  int('socket.listen.backlog.size', 50, {
+    group: 'network',
+    importance: 'medium',
+    doc: 'Pending-connection backlog of each listening socket.',
+    validator: atLeast(1),
+  }),
+  int('max.connections', INT32_MAX, {
+    group: 'network',
+    importance: 'medium',
+    doc: 'Most client connections the broker holds open; further connections are closed as they arrive.',
+    validator: atLeast(0),
+  }),
+  int('max.connections.per.ip', INT32_MAX, {
+    group: 'network',
+    importance: 'medium',
+    doc: 'Most connections from one client address.',
+    // Kafka allows 0 together with per-address exceptions (max.connections.per.ip.overrides),
+    // which Strata does not have; 0 alone would refuse everyone.
+    validator: atLeast(1),
+  }),
+  long('connections.max.idle.ms', 600000, {
+    group: 'network',
+    importance: 'medium',
+    doc: 'Connections idle for longer are closed.',
+    validator: positiveOrMinusOne('never close idle connections'),
+  }),
+  int('queued.max.requests', 500, {
+    group: 'network',
+    importance: 'high',
+    doc: 'Most requests read but not yet answered across all connections; beyond it the broker stops reading from sockets until answers go out.',
+    validator: atLeast(1),
+  }),
+  long('queued.max.request.bytes', -1, {
+    group: 'network',
+    importance: 'medium',
+    doc:
+      'Most bytes of requests read but not yet answered; 0 or less means Kafka has no byte bound, and Strata then applies strata.request.memory.max.bytes. ' +
+      'When positive it replaces that bound and must be at least socket.request.max.bytes.',
+  }),
+  int('fetch.max.bytes', 55 * MiB, {
+    group: 'network',
+    importance: 'medium',
+    doc: 'Most record bytes one Fetch response carries, whatever the client asks for.',
+    validator: atLeast(1024),
+  }),
+  long('strata.request.memory.max.bytes', 256 * MiB, {
+    group: 'network',
+    importance: 'high',
+    doc:
+      'Bound on the memory held by requests read but not yet answered, used when queued.max.request.bytes is not positive. ' +
+      'A request is admitted against it before its body is read, so it must be at least socket.request.max.bytes.',
+    validator: atLeast(1),
+  }),
+  int('num.network.threads', 3, {
+    group: 'network',
+    importance: 'high',
+    doc: 'Threads that read and write client sockets.',
+    validator: atLeast(1),
+    inert: true,
+    inertReason: EVENT_LOOP,
+  }),
+  int('num.io.threads', 8, {
+    group: 'network',
+    importance: 'high',
+    doc: 'Threads that process requests.',
+    validator: atLeast(1),
+    inert: true,
+    inertReason: EVENT_LOOP,
+  }),
+  int('background.threads', 10, {
+    group: 'network',
+    importance: 'high',
+    doc: 'Threads for background work such as deleting segments.',
+    validator: atLeast(1),
+    inert: true,
+    inertReason: EVENT_LOOP,
+  }),
+
+  // ---- Security (all inert until TLS and SASL arrive) -----------------------------------------
+  str('ssl.keystore.location', null, { group: 'security', importance: 'medium', doc: 'Path of the key store.', inert: true, inertReason: NO_TLS }),
+  password('ssl.keystore.password', { group: 'security', importance: 'medium', doc: 'Password of the key store.', inert: true, inertReason: NO_TLS }),
+  password('ssl.key.password', { group: 'security', importance: 'medium', doc: 'Password of the private key in the key store.', inert: true, inertReason: NO_TLS }),
+  str('ssl.truststore.location', null, { group: 'security', importance: 'medium', doc: 'Path of the trust store.', inert: true, inertReason: NO_TLS }),
+  password('ssl.truststore.password', { group: 'security', importance: 'medium', doc: 'Password of the trust store.', inert: true, inertReason: NO_TLS }),
+  choice('ssl.client.auth', 'none', ['required', 'requested', 'none'], {
+    group: 'security',
+    importance: 'medium',
+    doc: 'Whether TLS clients must present a certificate.',
+    inert: true,
+    inertReason: NO_TLS,
+  }),
+  list('sasl.enabled.mechanisms', ['GSSAPI'], { group: 'security', importance: 'medium', doc: 'SASL mechanisms offered to clients.', inert: true, inertReason: NO_TLS }),
+  str('sasl.mechanism.inter.broker.protocol', 'GSSAPI', {
+    group: 'security',
+    importance: 'medium',
+    doc: 'SASL mechanism brokers use with each other.',
+    inert: true,
+    inertReason: NO_TLS,
+  }),
+  password('sasl.jaas.config', { group: 'security', importance: 'medium', doc: 'JAAS login configuration for SASL.', inert: true, inertReason: NO_TLS }),
+
+  // ---- Strata ---------------------------------------------------------------------------------
+  str('strata.http.listener', '127.0.0.1:9644', {
+    group: 'strata',
+    importance: 'high',
+    doc: 'host:port of the HTTP endpoint serving /metrics (Prometheus), /healthz and /readyz. IPv6 hosts go in brackets.',
+    validator: custom<string>('host:port, IPv6 hosts in brackets', (s) => {
+      const r = parseHostPort(s);
+      return typeof r === 'string' ? r : null;
+    }),
+  }),
+  str('strata.cluster.id', null, {
+    group: 'strata',
+    importance: 'medium',
+    defaultDoc: 'generated on first start and kept in the log directory',
+    doc: 'The cluster id reported to clients. Set it only to pin a known id, for example when restoring a cluster.',
+    validator: custom<string>('1 to 255 printable ASCII characters without spaces', (s) =>
+      /^[\x21-\x7e]{1,255}$/.test(s) ? null : 'contains spaces or characters outside printable ASCII, or is empty'),
+  }),
+  choice('strata.log.level', 'info', ['trace', 'debug', 'info', 'warn', 'error'], {
+    group: 'strata',
+    importance: 'medium',
+    doc: 'Least severe level written to the broker\'s log.',
+  }),
+  choice('strata.log.format', 'json', ['json', 'text'], {
+    group: 'strata',
+    importance: 'medium',
+    doc: 'json writes one object per line for log collectors; text is for people at a terminal.',
+  }),
+] as const;
+
+export type BrokerKeyName = (typeof BROKER_KEYS)[number]['name'];
+
+const BY_NAME: ReadonlyMap<string, AnyKeyDef> = new Map(BROKER_KEYS.map((k) => [k.name, k as AnyKeyDef]));
+
+/** The declaration of a broker key, or undefined when Strata does not know it. */
+export function brokerKey(name: string): AnyKeyDef | undefined {
+  return BY_NAME.get(name);
+}
+
+/** A broker key's value given the text that was set for it: parsed when set, else its declared
+ *  default. Set values were validated at load, so parsing cannot fail here. A password's raw text
+ *  is "[hidden]", so this never yields the secret; read the config field for that. */
+export function brokerKeyValue(raw: ReadonlyMap<string, string>, name: string): unknown {
+  const def = BY_NAME.get(name);
+  if (def === undefined) throw new Error(`${name} is not a declared broker key`);
+  const text = raw.get(name);
+  if (text === undefined) return def.default;
+  const r = parseValue(def, text);
+  if (!r.ok) throw new Error(`${name}: loaded text '${text}' no longer parses: ${r.problem}`);
+  return r.value;
+}
+
+// Declarations must hold their own rules; a failure here is a bug in this file, found at import.
+{
+  const fields = new Set<string>();
+  for (const def of BROKER_KEYS as readonly AnyKeyDef[]) {
+    // Lower-case dotted names map one-to-one onto camelCase fields and onto STRATA_CONFIG_*
+    // environment variable names (dots become underscores).
+    if (!/^[a-z][a-z0-9]*(\.[a-z0-9]+)*$/.test(def.name)) throw new Error(`broker key ${def.name}: not a lower-case dotted name`);
+    const field = camelCase(def.name);
+    if (fields.has(field)) throw new Error(`broker key ${def.name}: field ${field} is taken`);
+    fields.add(field);
+    const problem = checkValue(def, def.default);
+    if (problem !== null) throw new Error(`broker key ${def.name}: default ${String(def.default)} ${problem}`);
+    if (def.inert !== (def.inertReason !== undefined)) throw new Error(`broker key ${def.name}: inert needs a reason, and only inert keys have one`);
+    if (!BROKER_GROUPS.some((g) => g.id === def.group)) throw new Error(`broker key ${def.name}: unknown group ${def.group}`);
+    for (const f of def.fallbacks) if (!BY_NAME.has(f)) throw new Error(`broker key ${def.name}: fallback ${f} is not declared`);
+  }
+}
