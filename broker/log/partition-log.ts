@@ -1,0 +1,634 @@
+// The log of one partition, in its directory `<logDir>/<topic>-<partition>/`: an ordered list of
+// segments (the last one active), the log start offset, the high watermark, the recovery point, the
+// leader epoch cache and the idempotent producer state.
+//
+// Offsets that matter, in order (checked after every change):
+//   logStartOffset <= highWatermark <= logEndOffset, and recoveryPoint <= logEndOffset
+// The high watermark is kept apart from the log end on purpose: it is the offset below which data is
+// committed (replicated to the in-sync replicas). This single-node broker moves it to the log end
+// after each append; replication will move it as followers catch up. Reads stop at it (or at the
+// last stable offset, equal to it until transactions exist).
+//
+// All I/O is synchronous. The broker calls the log from its event loop, appends write into the page
+// cache, and reads are served from it; a thread hop per call would cost more than the copy. fsync is
+// the one slow call, and it runs only by the flush policy (off by default), at segment roll, and at
+// close.
+//
+// Failures: a Kafka-visible problem with the input (bad CRC, sequence gap, offset out of range) is a
+// LogError and changes nothing. A failed disk operation in the middle of a change leaves memory and
+// disk possibly out of step, so the log takes itself offline: every later call throws
+// KAFKA_STORAGE_ERROR until it is reopened, which recovers the files.
+import assert from 'node:assert/strict';
+import { AssertionError } from 'node:assert';
+import { rmSync } from 'node:fs';
+import path from 'node:path';
+import { CorruptRecordError, iterateBatches, setBaseOffset, setPartitionLeaderEpoch } from '../protocol/records/index.js';
+import { rewriteTimestamps, validateLeaderAppend } from './append-validation.js';
+import { LogError, storageError } from './errors.js';
+import { formatCheckpoint, writeFileAtomic, writeOffsetCheckpoint } from './files.js';
+import type { LeaderEpochCache } from './leader-epoch-cache.js';
+import { CLEAN_SHUTDOWN_FILE, HIGH_WATERMARK_FILE, LOG_START_OFFSET_FILE, RECOVERY_POINT_FILE, loadLog } from './log-loader.js';
+import type { ProducerBatch, ProducerStateManager } from './producer-state.js';
+import { LogSegment, type StoredBatch } from './segment.js';
+import {
+  NO_TIMESTAMP,
+  decompressedBatchBytesMax,
+  noFaults,
+  silentLogger,
+  validateLogConfig,
+  type AppendResult,
+  type EpochEndOffset,
+  type FaultInjector,
+  type LoadReport,
+  type LogConfig,
+  type LogLogger,
+  type ReadResult,
+  type TimestampAndOffset,
+} from './types.js';
+
+const INT32_MAX = 0x7fff_ffff;
+/**
+ * With a flush policy set, data is fsynced often, but the recovery-point checkpoint (another fsync,
+ * plus a directory fsync) is written at most this often, as Kafka's
+ * log.flush.offset.checkpoint.interval.ms does; an older recovery point only means more to re-check.
+ */
+const RECOVERY_POINT_CHECKPOINT_INTERVAL_MS = 60_000;
+const EMPTY = Buffer.alloc(0);
+
+export interface PartitionLogOptions {
+  /** The partition directory, `<logDir>/<topic>-<partition>`; created if missing. */
+  dir: string;
+  config: LogConfig;
+  nowMs?: () => number;
+  logger?: LogLogger;
+  /** Tests: make file operations fail at named points. */
+  faults?: FaultInjector;
+  /** Producers tracked before the least recent is evicted (default PRODUCER_IDS_MAX_DEFAULT). */
+  producerIdsMax?: number;
+}
+
+type LogState = 'open' | 'closed' | 'deleted';
+
+export class PartitionLog {
+  readonly dir: string;
+  /** How the open went (clean or recovered, what was cut); tests read it. */
+  readonly loadReport: Readonly<LoadReport>;
+  readonly #config: LogConfig;
+  readonly #now: () => number;
+  readonly #logger: LogLogger;
+  readonly #faults: FaultInjector;
+  readonly #segments: LogSegment[];
+  readonly #producers: ProducerStateManager;
+  readonly #epochs: LeaderEpochCache;
+  #logStartOffset: number;
+  #highWatermark: number;
+  /** Offset below which everything is fsynced. */
+  #recoveryPoint: number;
+  #recoveryPointWrittenMs: number;
+  #unflushedRecords = 0;
+  #lastFlushMs: number;
+  #state: LogState = 'open';
+  /** The I/O failure that took this log offline, or null. */
+  #failure: unknown = null;
+
+  private constructor(opts: Required<Pick<PartitionLogOptions, 'dir' | 'config' | 'nowMs' | 'logger' | 'faults'>>, loaded: ReturnType<typeof loadLog>) {
+    this.dir = opts.dir;
+    this.#config = opts.config;
+    this.#now = opts.nowMs;
+    this.#logger = opts.logger;
+    this.#faults = opts.faults;
+    this.#segments = loaded.segments;
+    this.#producers = loaded.producers;
+    this.#epochs = loaded.epochs;
+    this.#logStartOffset = loaded.logStartOffset;
+    this.#highWatermark = loaded.highWatermark;
+    this.#recoveryPoint = loaded.recoveryPoint;
+    this.loadReport = loaded.report;
+    this.#lastFlushMs = this.#now();
+    this.#recoveryPointWrittenMs = this.#lastFlushMs;
+    this.#checkInvariants();
+  }
+
+  /** Opens (creating, loading and if needed recovering) the partition directory. */
+  static open(opts: PartitionLogOptions): PartitionLog {
+    validateLogConfig(opts.config);
+    const full = {
+      dir: opts.dir,
+      config: Object.freeze({ ...opts.config }),
+      nowMs: opts.nowMs ?? Date.now,
+      logger: opts.logger ?? silentLogger,
+      faults: opts.faults ?? noFaults,
+    };
+    let loaded;
+    try {
+      loaded = loadLog({ ...full, ...(opts.producerIdsMax !== undefined ? { producerIdsMax: opts.producerIdsMax } : {}) });
+    } catch (e) {
+      if (e instanceof AssertionError || e instanceof LogError) throw e;
+      throw storageError(`cannot open partition log ${opts.dir}`, e);
+    }
+    return new PartitionLog(full, loaded);
+  }
+
+  get logStartOffset(): number {
+    return this.#logStartOffset;
+  }
+
+  get logEndOffset(): number {
+    return this.#active.nextOffset;
+  }
+
+  get highWatermark(): number {
+    return this.#highWatermark;
+  }
+
+  /** Equal to the high watermark until transactions exist; then the first open transaction's start. */
+  get lastStableOffset(): number {
+    return this.#highWatermark;
+  }
+
+  /** Offset below which data is known to be on disk. */
+  get recoveryPoint(): number {
+    return this.#recoveryPoint;
+  }
+
+  get #active(): LogSegment {
+    return this.#segments[this.#segments.length - 1]!;
+  }
+
+  /** Base offsets of the segments, oldest first (the last is the active segment). */
+  segmentBaseOffsets(): number[] {
+    return this.#segments.map((s) => s.baseOffset);
+  }
+
+  sizeBytes(): number {
+    let n = 0;
+    for (const s of this.#segments) n += s.sizeBytes;
+    return n;
+  }
+
+  segmentCount(): number {
+    return this.#segments.length;
+  }
+
+  /** The leader epoch entries (epoch → start offset), oldest first. */
+  leaderEpochs(): readonly { epoch: number; startOffset: number }[] {
+    return this.#epochs.entries();
+  }
+
+  /** Sets the high watermark, clamped to [logStartOffset, logEndOffset] as Kafka does; returns it. */
+  updateHighWatermark(offset: number): number {
+    this.#checkUsable();
+    assert.ok(Number.isSafeInteger(offset), `high watermark ${offset} is not an integer`);
+    this.#highWatermark = Math.min(Math.max(offset, this.#logStartOffset), this.logEndOffset);
+    this.#checkInvariants();
+    return this.#highWatermark;
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // Append
+
+  /**
+   * Validates and appends the records of one produce partition (one or more v2 batches as the client
+   * sent them). The batches are patched in place in `records` (base offset, leader epoch, and under
+   * LogAppendTime or a wrong max timestamp the timestamp fields and CRC) and stored as they are.
+   */
+  appendAsLeader(records: Buffer, leaderEpoch: number): AppendResult {
+    this.#checkUsable();
+    assert.ok(Number.isInteger(leaderEpoch) && leaderEpoch >= 0 && leaderEpoch <= INT32_MAX, `leader epoch ${leaderEpoch}`);
+    // The partition's leader epoch never goes back; an older one here is a caller bug.
+    assert.ok(leaderEpoch >= this.#epochs.latestEpoch(), `append with leader epoch ${leaderEpoch} below ${this.#epochs.latestEpoch()}`);
+    const nowMs = this.#now();
+    const logAppendTime = this.#config.messageTimestampType === 'LogAppendTime';
+    const validated = validateLeaderAppend(records, this.#config, nowMs);
+    if (records.length > this.#config.segmentBytes) {
+      throw new LogError('RECORD_LIST_TOO_LARGE', `${records.length} bytes of batches exceed segment.bytes ${this.#config.segmentBytes}`);
+    }
+
+    const baseOffset = this.logEndOffset;
+    const producerAppend = this.#producers.beginAppend();
+    const stored: StoredBatch[] = [];
+    let next = baseOffset;
+    let recordCount = 0;
+    let appendMaxTimestamp = NO_TIMESTAMP;
+    for (const v of validated) {
+      const h = v.batch.header;
+      const batchBase = next;
+      const batchLast = batchBase + h.lastOffsetDelta;
+      next = batchLast + 1;
+      recordCount += v.recordCount;
+      if (v.maxTimestamp > appendMaxTimestamp) appendMaxTimestamp = v.maxTimestamp;
+      if (h.producerId >= 0n) {
+        const pb: ProducerBatch = {
+          producerId: h.producerId,
+          producerEpoch: h.producerEpoch,
+          baseSequence: h.baseSequence,
+          lastOffsetDelta: h.lastOffsetDelta,
+          baseOffset: batchBase,
+          lastOffset: batchLast,
+          maxTimestamp: v.maxTimestamp,
+        };
+        // Kafka answers a retried batch with the offsets it got the first time, and writes nothing.
+        const duplicate = producerAppend.findDuplicate(pb);
+        if (duplicate !== null) {
+          return {
+            baseOffset: duplicate.firstOffset,
+            lastOffset: duplicate.lastOffset,
+            logAppendTimeMs: logAppendTime ? duplicate.timestamp : -1,
+            logStartOffset: this.#logStartOffset,
+            recordCount: duplicate.lastOffset - duplicate.firstOffset + 1,
+            duplicate: true,
+          };
+        }
+        producerAppend.checkAndStage(pb);
+      }
+      stored.push({
+        position: v.batch.position,
+        size: h.size,
+        baseOffset: batchBase,
+        lastOffset: batchLast,
+        maxTimestamp: v.maxTimestamp,
+        partitionLeaderEpoch: leaderEpoch,
+        producerId: h.producerId,
+        producerEpoch: h.producerEpoch,
+        baseSequence: h.baseSequence,
+        lastOffsetDelta: h.lastOffsetDelta,
+        logAppendTime,
+        isTransactional: h.isTransactional,
+        isControl: h.isControl,
+      });
+    }
+    assert.ok(Number.isSafeInteger(next), `offset ${next} is past 2^53`);
+
+    // Everything is valid; from here a failure is the disk's.
+    for (const v of validated) if (v.rewrite) rewriteTimestamps(v, logAppendTime);
+    for (const b of stored) {
+      setBaseOffset(records, BigInt(b.baseOffset), b.position);
+      setPartitionLeaderEpoch(records, leaderEpoch, b.position);
+    }
+    this.#mutate('append', () => {
+      this.#epochs.assign(leaderEpoch, baseOffset);
+      const reason = this.#active.shouldRoll({
+        appendBytes: records.length,
+        appendMaxTimestamp,
+        appendLastOffset: next - 1,
+        nowMs,
+      });
+      if (reason !== null) this.#roll(reason);
+      this.#active.append(records, stored);
+    });
+    producerAppend.commit();
+    this.#unflushedRecords += recordCount;
+    this.#mutate('flush', () => this.#flushByPolicy(nowMs));
+    this.#checkInvariants();
+    return {
+      baseOffset,
+      lastOffset: next - 1,
+      logAppendTimeMs: logAppendTime ? nowMs : -1,
+      logStartOffset: this.#logStartOffset,
+      recordCount,
+      duplicate: false,
+    };
+  }
+
+  /** Closes the active segment and starts a new one at the log end. */
+  #roll(reason: string): void {
+    const old = this.#active;
+    const baseOffset = old.nextOffset;
+    this.#faults('roll', old.logFile);
+    old.close();
+    // The rolled segment is fsynced now, so the recovery point can move past it and a crash only
+    // re-checks the new active segment. (Kafka does this flush on a background thread.)
+    old.flush();
+    this.#producers.takeSnapshot(baseOffset);
+    this.#segments.push(LogSegment.create(this.dir, baseOffset, this.#config, this.#now(), this.#faults));
+    this.#recoveryPoint = baseOffset;
+    this.#writeRecoveryPoint();
+    this.#logger.info('rolled segment', { dir: this.dir, closed: old.baseOffset, next: baseOffset, reason, bytes: old.sizeBytes });
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // Read
+
+  /**
+   * Whole batches from the one holding `fetchOffset`, never one ending at or beyond
+   * `maxOffsetExclusive` (the high watermark or last stable offset), within `maxBytes` except that
+   * with `minOneBatch` the first batch is returned even when larger. Reads continue into later
+   * segments. Batches are CRC-checked as they are read back.
+   */
+  read(fetchOffset: number, maxBytes: number, maxOffsetExclusive: number, minOneBatch: boolean): ReadResult {
+    this.#checkUsable();
+    assert.ok(Number.isSafeInteger(fetchOffset) && Number.isSafeInteger(maxOffsetExclusive), 'read offsets must be integers');
+    assert.ok(Number.isSafeInteger(maxBytes) && maxBytes >= 0, `maxBytes ${maxBytes}`);
+    const logEnd = this.logEndOffset;
+    if (fetchOffset < this.#logStartOffset || fetchOffset > logEnd) {
+      throw new LogError('OFFSET_OUT_OF_RANGE', `fetch offset ${fetchOffset} is outside the log [${this.#logStartOffset}, ${logEnd}]`);
+    }
+    const bound = Math.min(maxOffsetExclusive, logEnd);
+    if (fetchOffset >= bound) return { records: EMPTY, firstOffset: fetchOffset, bytes: 0 };
+    try {
+      const parts: Buffer[] = [];
+      let total = 0;
+      let firstOffset = fetchOffset;
+      for (let i = this.#segmentIndexFor(fetchOffset); i < this.#segments.length; i++) {
+        const seg = this.#segments[i]!;
+        const start = seg.translateOffset(total === 0 ? fetchOffset : seg.baseOffset);
+        if (start === null) continue;
+        // A batch counts as readable only when all of it lies below the bound, as in Kafka, where the
+        // bound is the position of the batch holding the high watermark.
+        if (start.lastOffset >= bound) break;
+        let budget = maxBytes - total;
+        if (total === 0 && minOneBatch) budget = Math.max(budget, start.size);
+        if (start.size > budget) break;
+        const chunk = seg.read(start.position, Math.min(budget, seg.sizeBytes - start.position));
+        const it = iterateBatches(chunk, { verifyCrc: true });
+        let used = 0;
+        let stopped = false;
+        for (const rb of it) {
+          if (Number(rb.header.baseOffset) + rb.header.lastOffsetDelta >= bound) {
+            stopped = true;
+            break;
+          }
+          if (total + used === 0) firstOffset = Number(rb.header.baseOffset);
+          used = rb.position + rb.bytes.length;
+        }
+        if (used > 0) {
+          parts.push(chunk.subarray(0, used));
+          total += used;
+        }
+        // Stop unless this segment was read to its end.
+        if (stopped || it.partial !== null || start.position + used < seg.sizeBytes) break;
+      }
+      const records = parts.length === 0 ? EMPTY : parts.length === 1 ? parts[0]! : Buffer.concat(parts, total);
+      return { records, firstOffset, bytes: total };
+    } catch (e) {
+      throw this.#readFailure('read', e);
+    }
+  }
+
+  /** The segment that would hold `offset`: the last one whose base offset is <= offset. */
+  #segmentIndexFor(offset: number): number {
+    let lo = 0;
+    let hi = this.#segments.length - 1;
+    let found = 0;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.#segments[mid]!.baseOffset <= offset) {
+        found = mid;
+        lo = mid + 1;
+      } else {
+        hi = mid - 1;
+      }
+    }
+    return found;
+  }
+
+  /**
+   * ListOffsets by timestamp: the first record at or after the log start whose timestamp is >= the
+   * target, searched in the first segment whose largest timestamp reaches it. Null when none does.
+   * The caller hides offsets at or above the high watermark.
+   */
+  offsetForTimestamp(targetMs: number): TimestampAndOffset | null {
+    this.#checkUsable();
+    assert.ok(Number.isSafeInteger(targetMs), `timestamp ${targetMs}`);
+    try {
+      for (const seg of this.#segments) {
+        if (seg.maxTimestamp < targetMs || seg.nextOffset <= this.#logStartOffset) continue;
+        const found = seg.findOffsetByTimestamp(targetMs, this.#logStartOffset, decompressedBatchBytesMax(this.#config));
+        if (found !== null) return found;
+      }
+      return null;
+    } catch (e) {
+      throw this.#readFailure('offsetForTimestamp', e);
+    }
+  }
+
+  /** ListOffsets MAX_TIMESTAMP (-3): the first record carrying the largest timestamp, or null. */
+  maxTimestampOffset(): TimestampAndOffset | null {
+    this.#checkUsable();
+    let best: LogSegment | null = null;
+    for (const seg of this.#segments) {
+      if (seg.maxTimestamp >= 0 && (best === null || seg.maxTimestamp > best.maxTimestamp)) best = seg;
+    }
+    if (best === null) return null;
+    try {
+      return best.maxTimestampRecord(decompressedBatchBytesMax(this.#config));
+    } catch (e) {
+      throw this.#readFailure('maxTimestampOffset', e);
+    }
+  }
+
+  /** OffsetForLeaderEpoch (see LeaderEpochCache.endOffsetFor). */
+  endOffsetForEpoch(epoch: number): EpochEndOffset {
+    this.#checkUsable();
+    return this.#epochs.endOffsetFor(epoch, this.logEndOffset);
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // Deletion
+
+  /**
+   * DeleteRecords: moves the log start offset up to `offset` (at most the high watermark, else
+   * OFFSET_OUT_OF_RANGE), persisting it, then deletes segments wholly below it. Returns the new log
+   * start offset.
+   */
+  deleteRecordsBefore(offset: number): number {
+    this.#checkUsable();
+    if (!Number.isSafeInteger(offset) || offset < 0 || offset > this.#highWatermark) {
+      throw new LogError('OFFSET_OUT_OF_RANGE', `cannot move the log start to ${offset}: the high watermark is ${this.#highWatermark}`);
+    }
+    if (offset <= this.#logStartOffset) return this.#logStartOffset;
+    this.#mutate('deleteRecords', () => {
+      this.#setLogStartOffset(offset);
+      this.#deleteSegmentsWhile((_seg, next) => next.baseOffset <= this.#logStartOffset, 'log start offset');
+    });
+    this.#checkInvariants();
+    return this.#logStartOffset;
+  }
+
+  /**
+   * retention.ms then retention.bytes, over closed segments only (never the active one, and never one
+   * holding data at or above the high watermark), oldest first. Returns how many segments went.
+   */
+  deleteSegmentsByRetention(): number {
+    this.#checkUsable();
+    let deleted = 0;
+    this.#mutate('retention', () => {
+      const { retentionMs, retentionBytes } = this.#config;
+      if (retentionMs >= 0) {
+        const nowMs = this.#now();
+        // Age by the segment's largest timestamp, as Kafka does (file mtime when it has none).
+        deleted += this.#deleteSegmentsWhile((seg) => nowMs - seg.largestTimestampForRetention() > retentionMs, 'retention.ms');
+      }
+      if (retentionBytes >= 0) {
+        let excess = this.sizeBytes() - retentionBytes;
+        deleted += this.#deleteSegmentsWhile((seg) => {
+          if (excess - seg.sizeBytes < 0) return false;
+          excess -= seg.sizeBytes;
+          return true;
+        }, 'retention.bytes');
+      }
+      deleted += this.#deleteSegmentsWhile((_seg, next) => next.baseOffset <= this.#logStartOffset, 'log start offset');
+    });
+    this.#checkInvariants();
+    return deleted;
+  }
+
+  /** Deletes the oldest segments while `shouldDelete` holds; returns how many. */
+  #deleteSegmentsWhile(shouldDelete: (seg: LogSegment, next: LogSegment) => boolean, reason: string): number {
+    let count = 0;
+    while (count < this.#segments.length - 1) {
+      const seg = this.#segments[count]!;
+      const next = this.#segments[count + 1]!;
+      // Data at or above the high watermark is not committed; never delete it.
+      if (next.baseOffset > this.#highWatermark || !shouldDelete(seg, next)) break;
+      count++;
+    }
+    if (count === 0) return 0;
+    const doomed = this.#segments.slice(0, count);
+    const newStart = this.#segments[count]!.baseOffset;
+    // The new start is on disk before any file goes, so a crash in between never exposes a hole.
+    if (newStart > this.#logStartOffset) this.#setLogStartOffset(newStart);
+    for (const seg of doomed) {
+      seg.deleteFiles();
+      this.#segments.shift();
+    }
+    this.#producers.deleteSnapshotsBefore(this.#segments[0]!.baseOffset);
+    this.#logger.info('deleted segments', { dir: this.dir, reason, count, baseOffsets: doomed.map((s) => s.baseOffset) });
+    return count;
+  }
+
+  #setLogStartOffset(offset: number): void {
+    assert.ok(offset >= this.#logStartOffset && offset <= this.#highWatermark, `log start ${offset}`);
+    writeOffsetCheckpoint(this.dir, LOG_START_OFFSET_FILE, offset, this.#faults);
+    this.#logStartOffset = offset;
+    this.#epochs.truncateFromStart(offset);
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // Flush, close, delete
+
+  /** fsyncs everything appended and records the recovery point and high watermark. */
+  flush(): void {
+    this.#checkUsable();
+    this.#mutate('flush', () => {
+      this.#flushData();
+      this.#writeRecoveryPoint();
+      writeOffsetCheckpoint(this.dir, HIGH_WATERMARK_FILE, this.#highWatermark, this.#faults);
+    });
+  }
+
+  /** Flushes if flush.ms has passed since the last flush and data is waiting; for a broker timer. */
+  flushIfDue(): boolean {
+    this.#checkUsable();
+    if (this.#unflushedRecords === 0 || this.#now() - this.#lastFlushMs < this.#config.flushMs) return false;
+    this.flush();
+    return true;
+  }
+
+  #flushByPolicy(nowMs: number): void {
+    if (this.#unflushedRecords < this.#config.flushMessages && nowMs - this.#lastFlushMs < this.#config.flushMs) return;
+    this.#flushData();
+    if (nowMs - this.#recoveryPointWrittenMs >= RECOVERY_POINT_CHECKPOINT_INTERVAL_MS) this.#writeRecoveryPoint();
+  }
+
+  #flushData(): void {
+    const end = this.logEndOffset;
+    for (const seg of this.#segments) if (seg.nextOffset > this.#recoveryPoint) seg.flush();
+    this.#recoveryPoint = end;
+    this.#unflushedRecords = 0;
+    this.#lastFlushMs = this.#now();
+  }
+
+  #writeRecoveryPoint(): void {
+    writeOffsetCheckpoint(this.dir, RECOVERY_POINT_FILE, this.#recoveryPoint, this.#faults);
+    this.#recoveryPointWrittenMs = this.#now();
+  }
+
+  /**
+   * Flushes, writes the producer snapshot and checkpoints, and last the clean-shutdown marker, so the
+   * next open trusts the files. A log taken offline by a failure closes without the marker.
+   */
+  close(): void {
+    if (this.#state !== 'open') return;
+    try {
+      if (this.#failure === null) {
+        const end = this.logEndOffset;
+        this.#active.writeFinalTimeIndexEntry();
+        this.#flushData();
+        this.#writeRecoveryPoint();
+        writeOffsetCheckpoint(this.dir, HIGH_WATERMARK_FILE, this.#highWatermark, this.#faults);
+        writeOffsetCheckpoint(this.dir, LOG_START_OFFSET_FILE, this.#logStartOffset, this.#faults);
+        this.#producers.takeSnapshot(end);
+        writeFileAtomic(this.dir, CLEAN_SHUTDOWN_FILE, formatCheckpoint([[end]]), this.#faults);
+        this.#logger.info('partition log closed', { dir: this.dir, logEndOffset: end });
+      }
+    } catch (e) {
+      if (e instanceof AssertionError) throw e;
+      throw storageError(`closing partition log ${this.dir} failed`, e);
+    } finally {
+      for (const s of this.#segments) s.release();
+      this.#state = 'closed';
+    }
+  }
+
+  /** Removes the partition directory (DeleteTopics). The log is unusable afterwards. */
+  delete(): void {
+    assert.notEqual(this.#state, 'deleted', `${this.dir} deleted twice`);
+    if (this.#state === 'open') for (const s of this.#segments) s.release();
+    this.#state = 'deleted';
+    try {
+      rmSync(this.dir, { recursive: true, force: true });
+    } catch (e) {
+      throw storageError(`deleting partition log ${this.dir} failed`, e);
+    }
+    this.#logger.info('partition log deleted', { dir: this.dir });
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // Failure handling and invariants
+
+  #checkUsable(): void {
+    assert.equal(this.#state, 'open', `partition log ${this.dir} used after ${this.#state === 'closed' ? 'close' : 'delete'}`);
+    if (this.#failure !== null) {
+      throw storageError(`partition log ${path.basename(this.dir)} is offline after an I/O failure; reopen it to recover`, this.#failure);
+    }
+  }
+
+  /** Runs a change to files; an I/O failure in it takes the log offline. */
+  #mutate(op: string, change: () => void): void {
+    try {
+      change();
+    } catch (e) {
+      if (e instanceof AssertionError || e instanceof LogError) throw e;
+      this.#failure = e;
+      this.#logger.warn('partition log failed, taking it offline until reopened', { dir: this.dir, op, err: e });
+      throw storageError(`${op} on partition log ${this.dir} failed`, e);
+    }
+  }
+
+  /**
+   * A read that fails. Stored bytes that fail their CRC are reported as a storage error but do not take
+   * the log offline (other offsets are still readable); other I/O failures do.
+   */
+  #readFailure(op: string, e: unknown): Error {
+    if (e instanceof AssertionError || e instanceof LogError) return e;
+    if (e instanceof CorruptRecordError) {
+      this.#logger.warn('stored batch failed its checks on read', { dir: this.dir, op, err: e });
+      return storageError(`${op} on partition log ${this.dir} found corrupt data`, e);
+    }
+    this.#failure = e;
+    this.#logger.warn('partition log failed, taking it offline until reopened', { dir: this.dir, op, err: e });
+    return storageError(`${op} on partition log ${this.dir} failed`, e);
+  }
+
+  #checkInvariants(): void {
+    const end = this.logEndOffset;
+    assert.ok(
+      this.#logStartOffset <= this.#highWatermark && this.#highWatermark <= end,
+      `offsets out of order: logStart ${this.#logStartOffset}, highWatermark ${this.#highWatermark}, logEnd ${end}`,
+    );
+    assert.ok(this.#recoveryPoint <= end, `recovery point ${this.#recoveryPoint} beyond log end ${end}`);
+    assert.ok(this.#segments.length > 0 && this.#active.state === 'active', 'the last segment must be the active one');
+    assert.ok(this.#segments[0]!.baseOffset <= this.#logStartOffset, 'the first segment starts above the log start');
+  }
+}
