@@ -1,6 +1,13 @@
 // The `strata` command line. bin/strata imports this module in its own process, so signals sent to
-// that pid reach whatever command runs here.
+// that pid reach the broker itself.
 import { parseArgs } from 'node:util';
+import { ConfigError, loadBrokerConfig } from './config/index.js';
+import { createLogger } from './observability/logger.js';
+import { Broker } from './server/broker.js';
+import { brokerOptions, logConfigFor } from './server/from-config.js';
+import { PartitionLog } from './log/index.js';
+
+const VERSION = '0.1.0';
 
 const HELP = `strata: a Kafka-compatible streaming broker with tiered storage
 
@@ -8,36 +15,127 @@ Usage:
   strata <command> [options]
 
 Commands:
-  broker     run a broker (arrives with the single-node broker; not built yet)
+  broker     run a broker
   version    print the version
 
-Options:
-  -h, --help  show this help
+Run 'strata broker --help' for the broker's options.
 `;
 
-function main(argv: string[]): number {
-  const { positionals, values } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    strict: false,
-    options: { help: { type: 'boolean', short: 'h' } },
-  });
-  const command = positionals[0];
-  if (values.help === true || command === undefined || command === 'help') {
-    process.stdout.write(HELP);
-    return command === undefined && values.help !== true ? 2 : 0;
+const BROKER_HELP = `Usage: strata broker [--config FILE] [--override KEY=VALUE]...
+
+Runs one Strata broker until it gets SIGTERM or SIGINT, then shuts down cleanly (in-flight
+requests finish, logs are closed so the next start needs no recovery) and exits 0.
+
+Options:
+  -c, --config FILE         a server.properties file, with Apache Kafka's broker keys
+  -o, --override KEY=VALUE  set one key, over the file and the environment (repeatable)
+  -h, --help                show this help
+
+With no options it runs on embedded defaults: a PLAINTEXT listener on 127.0.0.1:9092, data in
+./data, topics created on first use, and an HTTP endpoint on 127.0.0.1:9644 serving /metrics,
+/healthz and /readyz. Environment variables STRATA_CONFIG_<KEY> set keys too
+(STRATA_CONFIG_LOG_RETENTION_HOURS=24 sets log.retention.hours). Every key is described in
+docs/configuration.md. An unknown key or a bad value stops start-up with a message naming it.
+`;
+
+async function runBroker(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        config: { type: 'string', short: 'c' },
+        override: { type: 'string', short: 'o', multiple: true },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (e) {
+    process.stderr.write(`strata broker: ${(e as Error).message}\n\n${BROKER_HELP}`);
+    return 2;
   }
+  const { values, positionals } = parsed;
+  if (values.help === true) {
+    process.stdout.write(BROKER_HELP);
+    return 0;
+  }
+  // kafka-server-start takes the properties file as its first argument; accept that form too.
+  const file = values.config ?? positionals[0];
+  if (positionals.length > (values.config === undefined ? 1 : 0)) {
+    process.stderr.write(`strata broker: unexpected argument '${positionals.at(-1)}'\n\n${BROKER_HELP}`);
+    return 2;
+  }
+  let loaded;
+  try {
+    loaded = loadBrokerConfig({ ...(file === undefined ? {} : { file }), overrides: values.override ?? [], env: process.env });
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`strata broker: invalid configuration: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+  const { config, warnings } = loaded;
+  const log = createLogger({ level: config.strataLogLevel, format: config.strataLogFormat });
+  for (const w of warnings) log.warn(w);
+  const openLog = (dir: string, topic: string, partition: number, overrides: Record<string, string>) =>
+    PartitionLog.open({ dir, config: logConfigFor(config, overrides), logger: log.child({ topic, partition }) });
+  let broker: Broker;
+  try {
+    broker = new Broker(brokerOptions(config, log, openLog));
+    await broker.start();
+  } catch (e) {
+    log.error('start-up failed', { err: e });
+    return 1;
+  }
+  return new Promise<number>((resolve) => {
+    const stop = (signal: string) => {
+      log.info('signal received, shutting down', { signal });
+      broker.stop().then(
+        () => resolve(0),
+        (e: unknown) => {
+          log.error('shutdown failed', { err: e });
+          resolve(1);
+        },
+      );
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
   switch (command) {
+    case undefined:
+      process.stderr.write(HELP);
+      return 2;
+    case '-h':
+    case '--help':
+    case 'help':
+      process.stdout.write(HELP);
+      return 0;
     case 'version':
-      process.stdout.write('strata 0.1.0\n');
+    case '--version':
+      process.stdout.write(`strata ${VERSION}\n`);
       return 0;
     case 'broker':
-      process.stderr.write('strata broker: the broker is not built yet; this checkout carries the protocol foundation only\n');
-      return 2;
+      return runBroker(rest);
     default:
       process.stderr.write(`strata: unknown command '${command}'; commands: broker, version (see strata --help)\n`);
       return 2;
   }
 }
 
-process.exitCode = main(process.argv.slice(2));
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+    // A stopped broker has closed its listeners and logs; exit now rather than wait on a library's
+    // stray handle.
+    if (process.argv[2] === 'broker') process.exit(code);
+  },
+  (e: unknown) => {
+    process.stderr.write(`strata: ${(e as Error).stack ?? String(e)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -116,7 +116,12 @@ export class TopicRegistry {
 
   private openPartition(topic: Topic, index: number): Partition {
     const dir = path.join(this.logDir, `${topic.name}-${index}`);
-    return { topic: topic.name, index, leaderEpoch: 0, log: this.openLog(dir, topic.name, index, topic.configs) };
+    const log = this.openLog(dir, topic.name, index, topic.configs);
+    // This broker is the only replica, so the in-sync set is itself and everything in its log is
+    // committed: the high watermark starts at the log end. Replication will replace this with the
+    // checkpointed value, moved by followers' fetches.
+    log.updateHighWatermark(log.logEndOffset);
+    return { topic: topic.name, index, leaderEpoch: 0, log };
   }
 
   private persist(): void {

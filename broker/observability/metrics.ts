@@ -54,12 +54,22 @@ export class BrokerMetrics {
     registers: [this.registry],
   });
 
-  readonly logSize = new client.Gauge({
-    name: 'strata_log_size_bytes',
-    help: 'Bytes on local disk, by topic and partition.',
-    labelNames: ['topic', 'partition'] as const,
-    registers: [this.registry],
-  });
+  /** Set by the broker once its logs are open; read at scrape time, so sizes are never stale. */
+  logSizes: () => Iterable<{ topic: string; partition: number; bytes: number }> = () => [];
+
+  readonly logSize: client.Gauge<'topic' | 'partition'> = (() => {
+    const metrics = this;
+    return new client.Gauge({
+      name: 'strata_log_size_bytes',
+      help: 'Bytes on local disk, by topic and partition.',
+      labelNames: ['topic', 'partition'] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const s of metrics.logSizes()) this.set({ topic: s.topic, partition: String(s.partition) }, s.bytes);
+      },
+    });
+  })();
 
   readonly requestMemory = new client.Gauge({
     name: 'strata_request_memory_bytes',

@@ -76,6 +76,10 @@ export class Broker {
     }
     this.topics = new TopicRegistry(this.opts.logDir, this.opts.openLog, log, this.opts.clusterId);
     this.metrics.partitions.set(this.topics.partitionCount());
+    const topics = this.topics;
+    this.metrics.logSizes = function* () {
+      for (const t of topics.all()) for (const p of t.partitions) yield { topic: t.name, partition: p.index, bytes: p.log.sizeBytes() };
+    };
     const producerIds = new ProducerIdManager(this.opts.logDir);
     const pool = new MemoryPool(this.opts.requestMemoryMaxBytes);
     const identity = { nodeId: this.opts.nodeId, clusterId: this.topics.clusterId, host: this.opts.advertised.host, port: this.opts.advertised.port, rack: this.opts.rack };

@@ -1,0 +1,87 @@
+// Turns the loaded broker configuration into what the broker's parts take: broker options, the
+// topic config policy the handlers use, and each partition's log settings.
+import { hostname } from 'node:os';
+import {
+  type BrokerConfig,
+  type ConfigEntry,
+  describeBrokerConfigs,
+  describeTopicConfigs,
+  effectiveTopicConfig,
+  topicKey,
+  validateTopicConfigs,
+} from '../config/index.js';
+import type { LogConfig } from '../log/types.js';
+import type { DescribedConfig, TopicConfigPolicy } from '../handlers/context.js';
+import type { Logger } from '../observability/logger.js';
+import { BROKER_HANDLERS } from '../handlers/index.js';
+import type { OpenLog } from '../cluster/topics.js';
+import type { BrokerOptions } from './broker.js';
+
+function described(e: ConfigEntry): DescribedConfig {
+  return { ...e, synonyms: e.synonyms.map((s) => ({ name: s.name, value: s.value, source: s.source })) };
+}
+
+export function topicConfigPolicy(config: BrokerConfig): TopicConfigPolicy {
+  return {
+    problem: (entries) => {
+      const check = validateTopicConfigs(entries, config);
+      return check.ok ? null : { key: check.key, message: check.message };
+    },
+    describe: (overrides) => describeTopicConfigs(config, overrides).map(described),
+    describeBroker: () => describeBrokerConfigs(config).map(described),
+    isList: (name) => topicKey(name)?.type === 'list',
+  };
+}
+
+/** A partition's log settings: the broker defaults under the topic's overrides. */
+export function logConfigFor(config: BrokerConfig, overrides: Record<string, string>): LogConfig {
+  const t = effectiveTopicConfig(config, overrides);
+  return {
+    segmentBytes: t.segmentBytes,
+    segmentMs: t.segmentMs,
+    indexIntervalBytes: t.indexIntervalBytes,
+    segmentIndexBytes: t.segmentIndexBytes,
+    flushMessages: t.flushMessages,
+    flushMs: t.flushMs,
+    maxMessageBytes: t.maxMessageBytes,
+    messageTimestampType: t.messageTimestampType,
+    messageTimestampBeforeMaxMs: t.messageTimestampBeforeMaxMs,
+    messageTimestampAfterMaxMs: t.messageTimestampAfterMaxMs,
+    retentionMs: t.retentionMs,
+    retentionBytes: t.retentionBytes,
+  };
+}
+
+export function brokerOptions(config: BrokerConfig, log: Logger, openLog: OpenLog): BrokerOptions {
+  if (config.logDirs.length > 1) {
+    // Several log directories (JBOD) arrive with the storage engine issue; refuse rather than
+    // silently use only the first.
+    throw new Error(`log.dirs lists ${config.logDirs.length} directories; this build supports one`);
+  }
+  const first = config.listeners[0]!;
+  const advertised = config.advertisedListeners.find((l) => l.name === first.name) ?? first;
+  return {
+    nodeId: config.nodeId,
+    ...(config.strataClusterId === null ? {} : { clusterId: config.strataClusterId }),
+    logDir: config.logDirs[0]!,
+    listeners: config.listeners.map((l) => ({ name: l.name, host: l.host, port: l.port })),
+    // An empty advertised host means this machine's name; port 0 the port actually bound.
+    advertised: { host: advertised.host === '' ? hostname() : advertised.host, port: advertised.port },
+    rack: config.brokerRack,
+    http: config.strataHttpListener,
+    requestMaxBytes: config.socketRequestMaxBytes,
+    requestMemoryMaxBytes: config.requestMemoryMaxBytes,
+    maxConnections: config.maxConnections,
+    connectionsMaxIdleMs: config.connectionsMaxIdleMs,
+    settings: {
+      autoCreateTopics: config.autoCreateTopicsEnable,
+      numPartitions: config.numPartitions,
+      defaultReplicationFactor: config.defaultReplicationFactor,
+      deleteTopicEnable: config.deleteTopicEnable,
+    },
+    openLog,
+    topicConfigs: topicConfigPolicy(config),
+    handlers: BROKER_HANDLERS,
+    log,
+  };
+}
