@@ -27,6 +27,8 @@ export interface PartitionLogLike {
   maxTimestampOffset(): { offset: number; timestamp: number; leaderEpoch: number } | null;
   endOffsetForEpoch(epoch: number): { leaderEpoch: number; endOffset: number };
   deleteRecordsBefore(offset: number): number;
+  deleteSegmentsByRetention(): number;
+  flushIfDue(): boolean;
   sizeBytes(): number;
   flush(): void;
   close(): void;

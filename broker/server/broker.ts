@@ -12,7 +12,8 @@ import { KafkaListener } from '../net/listener.js';
 import type { Logger } from '../observability/logger.js';
 import { BrokerMetrics } from '../observability/metrics.js';
 import { type HttpEndpoint, startHttpEndpoint } from '../observability/http.js';
-import { type OpenLog, TopicRegistry } from '../cluster/topics.js';
+import { type OpenLog, type Partition, TopicRegistry } from '../cluster/topics.js';
+import { LONG_NEVER } from '../config/index.js';
 import { ProducerIdManager } from '../cluster/producer-ids.js';
 import type { ApiHandler, BrokerContext, BrokerSettings, TopicConfigPolicy } from '../handlers/context.js';
 import { Router } from '../handlers/router.js';
@@ -41,6 +42,10 @@ export interface BrokerOptions {
   openLog: OpenLog;
   topicConfigs: TopicConfigPolicy;
   handlers: readonly ApiHandler[];
+  /** log.retention.check.interval.ms: how often expired segments are deleted. */
+  retentionCheckIntervalMs: number;
+  /** log.flush.scheduler.interval.ms: how often logs are checked against flush.ms (never by default). */
+  flushSchedulerIntervalMs: number;
   log: Logger;
   nowMs?: () => number;
 }
@@ -54,6 +59,7 @@ export class Broker {
   private readonly router: Router;
   private ready = false;
   private stopping: Promise<void> | undefined;
+  private readonly timers: NodeJS.Timeout[] = [];
   /** The ports the listeners bound (useful when configured with port 0). */
   readonly boundPorts: number[] = [];
   httpPort = -1;
@@ -112,6 +118,7 @@ export class Broker {
       log.info('kafka listener started', { listener: l.name, host: l.host, port });
     }
     if (identity.port === 0) identity.port = this.boundPorts[0]!;
+    this.startMaintenance(this.topics);
     this.ready = true;
     log.info('broker started', {
       nodeId: this.opts.nodeId,
@@ -120,6 +127,32 @@ export class Broker {
       partitions: this.topics.partitionCount(),
       startupMs: Date.now() - started,
     });
+  }
+
+  /** Periodic log work: retention and the flush.ms check. Each partition is handled on its own, so
+   *  one failing log does not stop the others. */
+  private startMaintenance(topics: TopicRegistry): void {
+    const every = (ms: number, what: string, work: (p: Partition) => void) => {
+      if (ms >= LONG_NEVER) return;
+      const timer = setInterval(() => {
+        for (const t of topics.all()) {
+          for (const p of t.partitions) {
+            try {
+              work(p);
+            } catch (e) {
+              this.opts.log.error(`${what} failed`, { topic: t.name, partition: p.index, err: e });
+            }
+          }
+        }
+      }, ms);
+      timer.unref();
+      this.timers.push(timer);
+    };
+    every(this.opts.retentionCheckIntervalMs, 'retention', (p) => {
+      const deleted = p.log.deleteSegmentsByRetention();
+      if (deleted > 0) this.opts.log.info('segments deleted by retention', { topic: p.topic, partition: p.index, segments: deleted });
+    });
+    every(this.opts.flushSchedulerIntervalMs, 'scheduled flush', (p) => void p.log.flushIfDue());
   }
 
   /** Graceful stop; safe to call more than once. */
@@ -132,6 +165,7 @@ export class Broker {
     const log = this.opts.log;
     this.ready = false;
     log.info('broker stopping');
+    for (const t of this.timers) clearInterval(t);
     await Promise.all(this.listeners.map((l) => l.stopAccepting()));
     this.wakeup.wakeAll();
     await Promise.all(this.listeners.map((l) => l.drainConnections()));

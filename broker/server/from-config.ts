@@ -82,6 +82,8 @@ export function brokerOptions(config: BrokerConfig, log: Logger, openLog: OpenLo
     openLog,
     topicConfigs: topicConfigPolicy(config),
     handlers: BROKER_HANDLERS,
+    retentionCheckIntervalMs: config.logRetentionCheckIntervalMs,
+    flushSchedulerIntervalMs: config.logFlushSchedulerIntervalMs,
     log,
   };
 }
