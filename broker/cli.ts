@@ -4,8 +4,8 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadBrokerConfig } from './config/index.js';
 import { createLogger } from './observability/logger.js';
 import { Broker } from './server/broker.js';
-import { brokerOptions, logConfigFor } from './server/from-config.js';
-import { PartitionLog } from './log/index.js';
+import { brokerOptions } from './server/from-config.js';
+import { type LogConfig, PartitionLog } from './log/index.js';
 
 const VERSION = '0.1.0';
 
@@ -78,8 +78,8 @@ async function runBroker(argv: string[]): Promise<number> {
   const { config, warnings } = loaded;
   const log = createLogger({ level: config.strataLogLevel, format: config.strataLogFormat });
   for (const w of warnings) log.warn(w);
-  const openLog = (dir: string, topic: string, partition: number, overrides: Record<string, string>) =>
-    PartitionLog.open({ dir, config: logConfigFor(config, overrides), logger: log.child({ topic, partition }) });
+  const openLog = (dir: string, topic: string, partition: number, logConfig: LogConfig) =>
+    PartitionLog.open({ dir, config: logConfig, logger: log.child({ topic, partition }) });
   let broker: Broker;
   try {
     broker = new Broker(brokerOptions(config, log, openLog));

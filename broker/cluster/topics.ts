@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../observability/logger.js';
+import type { LogConfig } from '../log/types.js';
 
 /** The part of a partition log the rest of the broker uses (implemented by broker/log). */
 export interface PartitionLogLike {
@@ -28,6 +29,7 @@ export interface PartitionLogLike {
   endOffsetForEpoch(epoch: number): { leaderEpoch: number; endOffset: number };
   deleteRecordsBefore(offset: number): number;
   deleteSegmentsByRetention(): number;
+  updateConfig(config: LogConfig): void;
   flushIfDue(): boolean;
   sizeBytes(): number;
   flush(): void;
@@ -56,7 +58,11 @@ interface StoredMetadata {
   topics: { name: string; id: string; partitions: number; configs: Record<string, string> }[];
 }
 
-export type OpenLog = (dir: string, topic: string, partition: number, configs: Record<string, string>) => PartitionLogLike;
+/** How the registry makes partition logs: open one, and turn topic overrides into log settings. */
+export interface LogFactory {
+  open(dir: string, topic: string, partition: number, config: LogConfig): PartitionLogLike;
+  configFor(overrides: Record<string, string>): LogConfig;
+}
 
 const METADATA_FILE = 'strata-metadata.json';
 /** Kafka's limit: a topic name must fit a directory name with a partition suffix. */
@@ -92,7 +98,7 @@ export class TopicRegistry {
 
   constructor(
     private readonly logDir: string,
-    private readonly openLog: OpenLog,
+    private readonly logs: LogFactory,
     private readonly log: Logger,
     clusterId?: string,
   ) {
@@ -118,7 +124,7 @@ export class TopicRegistry {
 
   private openPartition(topic: Topic, index: number): Partition {
     const dir = path.join(this.logDir, `${topic.name}-${index}`);
-    const log = this.openLog(dir, topic.name, index, topic.configs);
+    const log = this.logs.open(dir, topic.name, index, this.logs.configFor(topic.configs));
     // This broker is the only replica, so the in-sync set is itself and everything in its log is
     // committed: the high watermark starts at the log end. Replication will replace this with the
     // checkpointed value, moved by followers' fetches.
@@ -198,10 +204,14 @@ export class TopicRegistry {
     this.log.info('partitions added', { topic: name, partitions: total });
   }
 
+  /** Replaces a topic's overrides and applies them to its open logs at once. */
   setConfigs(name: string, configs: Record<string, string>): void {
     const topic = this.topics.get(name)!;
+    const logConfig = this.logs.configFor(configs);
     topic.configs = configs;
     this.persist();
+    for (const p of topic.partitions) p.log.updateConfig(logConfig);
+    this.log.info('topic config changed', { topic: name, configs });
   }
 
   delete(name: string): void {

@@ -777,3 +777,24 @@ describe('PartitionLog', () => {
     });
   });
 });
+
+describe('updateConfig', () => {
+  it('applies a new segment size and message limit to the open log at once', () => {
+    const { dir, cleanup } = makeTempDir();
+    try {
+      const log = PartitionLog.open({ dir, config: testConfig() });
+      for (let i = 0; i < 5; i++) log.appendAsLeader(makeBatch({ valueBytes: 500 }), 0);
+      expect(log.segmentCount()).toBe(1);
+      log.updateConfig(testConfig({ segmentBytes: 1024 * 1024, maxMessageBytes: 400 }));
+      expect(() => log.appendAsLeader(makeBatch({ valueBytes: 500 }), 0)).toThrow(LogError);
+      log.updateConfig(testConfig({ segmentBytes: 1024 * 1024 }));
+      // The active segment already holds ~2.7 KB; a 1 MiB limit lets it grow until it passes it.
+      for (let i = 0; i < 2100; i++) log.appendAsLeader(makeBatch({ valueBytes: 500 }), 0);
+      expect(log.segmentCount()).toBeGreaterThan(1);
+      expect(() => log.updateConfig(testConfig({ segmentBytes: -1 }))).toThrow();
+      log.close();
+    } finally {
+      cleanup();
+    }
+  });
+});

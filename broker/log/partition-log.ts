@@ -73,7 +73,7 @@ export class PartitionLog {
   readonly dir: string;
   /** How the open went (clean or recovered, what was cut); tests read it. */
   readonly loadReport: Readonly<LoadReport>;
-  readonly #config: LogConfig;
+  #config: Readonly<LogConfig>;
   readonly #now: () => number;
   readonly #logger: LogLogger;
   readonly #faults: FaultInjector;
@@ -107,6 +107,16 @@ export class PartitionLog {
     this.#lastFlushMs = this.#now();
     this.#recoveryPointWrittenMs = this.#lastFlushMs;
     this.#checkInvariants();
+  }
+
+  /** Applies a changed topic config at once (AlterConfigs). Every later append, roll, flush and
+   *  retention decision uses it; segments already written keep their files as they are. */
+  updateConfig(config: LogConfig): void {
+    this.#checkUsable();
+    validateLogConfig(config);
+    this.#config = Object.freeze({ ...config });
+    this.#active.reconfigure(this.#config);
+    this.#logger.info('log config updated', { dir: this.dir });
   }
 
   /** Opens (creating, loading and if needed recovering) the partition directory. */

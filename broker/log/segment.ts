@@ -166,7 +166,7 @@ export class LogSegment {
   /** An index file was absent at open (the load checks then fail and recovery rebuilds it). */
   #indexesMissing = false;
   readonly #createdMs: number;
-  readonly #config: LogConfig;
+  #config: LogConfig;
   readonly #faults: FaultInjector;
 
   private constructor(dir: string, baseOffset: number, config: LogConfig, nowMs: number, faults: FaultInjector, create: boolean) {
@@ -204,6 +204,12 @@ export class LogSegment {
   }
 
   /** A new, empty, active segment. Fails if its .log already exists. */
+  /** Takes a changed config for roll and index-interval decisions; the index files keep the size
+   *  limit they were opened with. */
+  reconfigure(config: LogConfig): void {
+    this.#config = config;
+  }
+
   static create(dir: string, baseOffset: number, config: LogConfig, nowMs: number, faults: FaultInjector): LogSegment {
     return new LogSegment(dir, baseOffset, config, nowMs, faults, true);
   }

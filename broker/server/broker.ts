@@ -12,7 +12,7 @@ import { KafkaListener } from '../net/listener.js';
 import type { Logger } from '../observability/logger.js';
 import { BrokerMetrics } from '../observability/metrics.js';
 import { type HttpEndpoint, startHttpEndpoint } from '../observability/http.js';
-import { type OpenLog, type Partition, TopicRegistry } from '../cluster/topics.js';
+import { type LogFactory, type Partition, TopicRegistry } from '../cluster/topics.js';
 import { LONG_NEVER } from '../config/index.js';
 import { ProducerIdManager } from '../cluster/producer-ids.js';
 import type { ApiHandler, BrokerContext, BrokerSettings, TopicConfigPolicy } from '../handlers/context.js';
@@ -39,7 +39,7 @@ export interface BrokerOptions {
   maxConnections: number;
   connectionsMaxIdleMs: number;
   settings: BrokerSettings;
-  openLog: OpenLog;
+  logs: LogFactory;
   topicConfigs: TopicConfigPolicy;
   handlers: readonly ApiHandler[];
   /** log.retention.check.interval.ms: how often expired segments are deleted. */
@@ -80,7 +80,7 @@ export class Broker {
       this.httpPort = this.http.port;
       log.info('http endpoint listening', { host: this.opts.http.host, port: this.http.port, paths: ['/metrics', '/healthz', '/readyz'] });
     }
-    this.topics = new TopicRegistry(this.opts.logDir, this.opts.openLog, log, this.opts.clusterId);
+    this.topics = new TopicRegistry(this.opts.logDir, this.opts.logs, log, this.opts.clusterId);
     this.metrics.partitions.set(this.topics.partitionCount());
     const topics = this.topics;
     this.metrics.logSizes = function* () {

@@ -14,7 +14,7 @@ import type { LogConfig } from '../log/types.js';
 import type { DescribedConfig, TopicConfigPolicy } from '../handlers/context.js';
 import type { Logger } from '../observability/logger.js';
 import { BROKER_HANDLERS } from '../handlers/index.js';
-import type { OpenLog } from '../cluster/topics.js';
+import type { LogFactory } from '../cluster/topics.js';
 import type { BrokerOptions } from './broker.js';
 
 function described(e: ConfigEntry): DescribedConfig {
@@ -52,7 +52,7 @@ export function logConfigFor(config: BrokerConfig, overrides: Record<string, str
   };
 }
 
-export function brokerOptions(config: BrokerConfig, log: Logger, openLog: OpenLog): BrokerOptions {
+export function brokerOptions(config: BrokerConfig, log: Logger, openLog: LogFactory['open']): BrokerOptions {
   if (config.logDirs.length > 1) {
     // Several log directories (JBOD) arrive with the storage engine issue; refuse rather than
     // silently use only the first.
@@ -79,7 +79,7 @@ export function brokerOptions(config: BrokerConfig, log: Logger, openLog: OpenLo
       defaultReplicationFactor: config.defaultReplicationFactor,
       deleteTopicEnable: config.deleteTopicEnable,
     },
-    openLog,
+    logs: { open: openLog, configFor: (overrides) => logConfigFor(config, overrides) },
     topicConfigs: topicConfigPolicy(config),
     handlers: BROKER_HANDLERS,
     retentionCheckIntervalMs: config.logRetentionCheckIntervalMs,

@@ -206,6 +206,22 @@ describe('topics', () => {
     expect(after.results[0]!.configs[0]).toMatchObject({ configSource: 5 });
   });
 
+  it('a changed topic config applies at once, without a restart', async () => {
+    await createTopic('live');
+    expect((await produce('live', 0, batchOf(['y'.repeat(3000)]))).errorCode).toBe(0);
+    const set = await client.send(ApiKey.IncrementalAlterConfigs, 1, {
+      resources: [{ resourceType: 2, resourceName: 'live', configs: [{ name: 'max.message.bytes', configOperation: 0, value: '1000' }] }],
+      validateOnly: false,
+    });
+    expect(set.responses[0]!.errorCode).toBe(0);
+    expect((await produce('live', 0, batchOf(['y'.repeat(3000)]))).errorCode).toBe(ErrorCode.MESSAGE_TOO_LARGE);
+    await client.send(ApiKey.IncrementalAlterConfigs, 1, {
+      resources: [{ resourceType: 2, resourceName: 'live', configs: [{ name: 'max.message.bytes', configOperation: 1, value: null }] }],
+      validateOnly: false,
+    });
+    expect((await produce('live', 0, batchOf(['y'.repeat(3000)]))).errorCode).toBe(0);
+  });
+
   it('DescribeCluster names this broker', async () => {
     const res = await client.send(ApiKey.DescribeCluster, 1, { includeClusterAuthorizedOperations: false, endpointType: 1, includeFencedBrokers: false });
     expect(res.brokers).toEqual([expect.objectContaining({ brokerId: 1, host: '127.0.0.1', port: broker.port })]);
