@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../observability/logger.js';
-import type { LogConfig } from '../log/types.js';
+import type { AppendResult, EpochEndOffset, LogConfig, ReadResult, TimestampAndOffset } from '../log/types.js';
 
 /** The part of a partition log the rest of the broker uses (implemented by broker/log). */
 export interface PartitionLogLike {
@@ -15,18 +15,11 @@ export interface PartitionLogLike {
   readonly highWatermark: number;
   readonly lastStableOffset: number;
   updateHighWatermark(offset: number): void;
-  appendAsLeader(records: Buffer, leaderEpoch: number): {
-    baseOffset: number;
-    lastOffset: number;
-    logAppendTimeMs: number;
-    logStartOffset: number;
-    recordCount: number;
-    duplicate: boolean;
-  };
-  read(fetchOffset: number, maxBytes: number, maxOffsetExclusive: number, minOneBatch: boolean): { records: Buffer; firstOffset: number; bytes: number };
-  offsetForTimestamp(targetMs: number): { offset: number; timestamp: number; leaderEpoch: number } | null;
-  maxTimestampOffset(): { offset: number; timestamp: number; leaderEpoch: number } | null;
-  endOffsetForEpoch(epoch: number): { leaderEpoch: number; endOffset: number };
+  appendAsLeader(records: Buffer, leaderEpoch: number): AppendResult;
+  read(fetchOffset: number, maxBytes: number, maxOffsetExclusive: number, minOneBatch: boolean): ReadResult;
+  offsetForTimestamp(targetMs: number): TimestampAndOffset | null;
+  maxTimestampOffset(): TimestampAndOffset | null;
+  endOffsetForEpoch(epoch: number): EpochEndOffset;
   deleteRecordsBefore(offset: number): number;
   deleteSegmentsByRetention(): number;
   updateConfig(config: LogConfig): void;
