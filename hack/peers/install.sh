@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Installs the real Kafka clients that Strata's golden protocol tests drive
-# (see test/golden/clients/): kcat (librdkafka) from Debian, and the Apache
-# Kafka Java client from Maven Central plus our compiled GoldenClient driver.
-# KafkaJS comes from package.json devDependencies and needs nothing here.
+# Installs the real Kafka clients that Strata's golden protocol tests
+# (test/golden/clients/) and acceptance tests (test/acceptance/clients/)
+# drive: kcat (librdkafka) and python3-confluent-kafka from Debian, the Apache
+# Kafka Java client and Kafka's command-line tools (ConsoleProducer,
+# ConsoleConsumer, TopicCommand) from Maven Central, plus our compiled Java
+# drivers. KafkaJS and @platformatic/kafka come from package.json
+# devDependencies and need nothing here.
 #
 # Idempotent and cached: when everything is present it only checks a few
 # files and prints one summary line.
@@ -15,7 +18,16 @@
 #                                        compiled test/golden/java/GoldenClient.java;
 #                                        <hash> = first 16 hex digits of the
 #                                        sha256 of that source file
-# test/golden/clients/paths.ts computes the same paths; keep them in sync.
+#   kafka-tools-<ver>/lib/*.jar          runtime classpath of kafka-tools (no
+#                                        connect-runtime) plus log4j2
+#   kafka-tools-<ver>/lib/.complete      stamp, as for kafka-clients
+#   acceptance-java/<hash>/AcceptanceClient*.class
+#                                        compiled test/acceptance/java/AcceptanceClient.java,
+#                                        <hash> as for golden-java
+# python3-confluent-kafka is a Debian package for /usr/bin/python3 (not
+# whatever python3 is first on PATH).
+# test/golden/clients/paths.ts and test/acceptance/clients/paths.ts compute
+# the same paths; keep them in sync.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -25,6 +37,9 @@ KAFKA_DIR="$CACHE/kafka-clients-$KAFKA_VERSION"
 LIB_DIR="$KAFKA_DIR/lib"
 POM="$ROOT/hack/peers/kafka-clients/pom.xml"
 JAVA_SRC="$ROOT/test/golden/java/GoldenClient.java"
+TOOLS_LIB_DIR="$CACHE/kafka-tools-$KAFKA_VERSION/lib"
+TOOLS_POM="$ROOT/hack/peers/kafka-tools/pom.xml"
+ACCEPTANCE_JAVA_SRC="$ROOT/test/acceptance/java/AcceptanceClient.java"
 
 log() { printf '[peers] %s\n' "$*" >&2; }
 
@@ -65,37 +80,75 @@ if [ "${#missing[@]}" -gt 0 ]; then
   apt_install "${missing[@]}"
 fi
 
-# --- Kafka Java client jars --------------------------------------------------
+# --- python3-confluent-kafka (librdkafka's Python binding) ------------------
+# Checked by file rather than by importing it: starting Python costs ~50 ms.
+if ! compgen -G '/usr/lib/python3/dist-packages/confluent_kafka/__init__.py' >/dev/null; then
+  apt_install python3-confluent-kafka
+fi
+
+# --- Maven jar caches ----------------------------------------------------------
+# copy_jars <pom> <lib dir> <what> <expected jar prefix>...
 # The stamp holds the pom's hash, so editing the pom refreshes the jars.
-POM_HASH="$(sha256sum "$POM" | cut -c1-16)"
-if [ "$(cat "$LIB_DIR/.complete" 2>/dev/null || true)" != "$POM_HASH" ]; then
-  log "resolving org.apache.kafka:kafka-clients:$KAFKA_VERSION into $LIB_DIR"
-  rm -rf "$LIB_DIR"
-  mkdir -p "$LIB_DIR"
-  quietly mvn -q -B -Dstyle.color=never -f "$POM" dependency:copy-dependencies \
-    -DoutputDirectory="$LIB_DIR" -DincludeScope=runtime
-  for want in "kafka-clients-$KAFKA_VERSION.jar" snappy-java- lz4-java- zstd-jni- slf4j-api- slf4j-nop-; do
-    if ! compgen -G "$LIB_DIR/$want*" >/dev/null; then
-      log "expected jar $want* missing from $LIB_DIR"
+copy_jars() {
+  local pom="$1" lib="$2" what="$3"
+  shift 3
+  local hash
+  hash="$(sha256sum "$pom" | cut -c1-16)"
+  if [ "$(cat "$lib/.complete" 2>/dev/null || true)" = "$hash" ]; then
+    return 0
+  fi
+  log "resolving $what into $lib"
+  rm -rf "$lib"
+  mkdir -p "$lib"
+  quietly mvn -q -B -Dstyle.color=never -f "$pom" dependency:copy-dependencies \
+    -DoutputDirectory="$lib" -DincludeScope=runtime
+  local want
+  for want in "$@"; do
+    if ! compgen -G "$lib/$want*" >/dev/null; then
+      log "expected jar $want* missing from $lib"
       exit 1
     fi
   done
-  echo "$POM_HASH" >"$LIB_DIR/.complete"
-fi
+  echo "$hash" >"$lib/.complete"
+}
 
-# --- GoldenClient.java -------------------------------------------------------
-SRC_HASH="$(sha256sum "$JAVA_SRC" | cut -c1-16)"
-CLASSES_DIR="$CACHE/golden-java/$SRC_HASH"
-if [ ! -f "$CLASSES_DIR/GoldenClient.class" ]; then
-  log "compiling $JAVA_SRC into $CLASSES_DIR"
-  mkdir -p "$CACHE/golden-java"
-  tmp="$(mktemp -d "$CACHE/golden-java/.tmp.XXXXXX")"
-  trap 'rm -rf "$tmp"' EXIT
+# --- Kafka Java client jars --------------------------------------------------
+copy_jars "$POM" "$LIB_DIR" "org.apache.kafka:kafka-clients:$KAFKA_VERSION" \
+  "kafka-clients-$KAFKA_VERSION.jar" snappy-java- lz4-java- zstd-jni- slf4j-api- slf4j-nop-
+
+# --- Kafka command-line tools jars -------------------------------------------
+copy_jars "$TOOLS_POM" "$TOOLS_LIB_DIR" "org.apache.kafka:kafka-tools:$KAFKA_VERSION" \
+  "kafka-tools-$KAFKA_VERSION.jar" "kafka-clients-$KAFKA_VERSION.jar" snappy-java- lz4-java- zstd-jni- \
+  log4j-core- log4j-slf4j-impl-
+
+# --- Java drivers ------------------------------------------------------------
+# compile_java <source> <cache subdir> <main class>: compiles the single-file
+# driver against the kafka-clients jars into <cache>/<subdir>/<source hash>.
+# Sets COMPILED_DIR.
+compile_java() {
+  local src="$1" sub="$2" main="$3"
+  local hash
+  hash="$(sha256sum "$src" | cut -c1-16)"
+  COMPILED_DIR="$CACHE/$sub/$hash"
+  if [ -f "$COMPILED_DIR/$main.class" ]; then
+    return 0
+  fi
+  log "compiling $src into $COMPILED_DIR"
+  mkdir -p "$CACHE/$sub"
+  local tmp
+  tmp="$(mktemp -d "$CACHE/$sub/.tmp.XXXXXX")"
+  # shellcheck disable=SC2064 # expand $tmp now: it is local
+  trap "rm -rf '$tmp'" EXIT
   chmod 755 "$tmp"
-  javac -Xlint:all -encoding UTF-8 --release 17 -cp "$LIB_DIR/*" -d "$tmp" "$JAVA_SRC"
-  rm -rf "$CLASSES_DIR"
-  mv "$tmp" "$CLASSES_DIR"
+  javac -Xlint:all -encoding UTF-8 --release 17 -cp "$LIB_DIR/*" -d "$tmp" "$src"
+  rm -rf "$COMPILED_DIR"
+  mv "$tmp" "$COMPILED_DIR"
   trap - EXIT
-fi
+}
 
-echo "[peers] kcat=$(command -v kcat) java-client=$LIB_DIR golden-java=$CLASSES_DIR"
+compile_java "$JAVA_SRC" golden-java GoldenClient
+CLASSES_DIR="$COMPILED_DIR"
+compile_java "$ACCEPTANCE_JAVA_SRC" acceptance-java AcceptanceClient
+ACCEPTANCE_CLASSES_DIR="$COMPILED_DIR"
+
+echo "[peers] kcat=$(command -v kcat) java-client=$LIB_DIR kafka-tools=$TOOLS_LIB_DIR golden-java=$CLASSES_DIR acceptance-java=$ACCEPTANCE_CLASSES_DIR python=/usr/bin/python3+confluent_kafka"

@@ -13,6 +13,8 @@ export interface ClientRun {
   signal: NodeJS.Signals | null;
   /** The command line that was run (for diagnostics). */
   command: string[];
+  /** Raw stdout bytes, only when runBounded was called with rawStdout: true (stdout is then ''). */
+  stdoutBytes?: Buffer;
 }
 
 export interface RunOptions {
@@ -24,19 +26,30 @@ export interface RunOptions {
 
 const MAX_CAPTURE = 1 << 20;
 
+/** Options of runBounded beyond RunOptions. */
+export interface BoundedRunOptions extends RunOptions {
+  /** Written to the client's stdin, which is then closed. */
+  stdin?: string | Buffer;
+  timeoutMs: number;
+  cwd?: string;
+  /** Keep at most this many characters (bytes with rawStdout) of stdout and of stderr; default 1 MiB. */
+  maxCapture?: number;
+  /** Capture stdout as bytes in ClientRun.stdoutBytes instead of decoding it as UTF-8. */
+  rawStdout?: boolean;
+}
+
 /**
  * Runs a client process with optional stdin, bounded by timeoutMs: on timeout
  * (or abort) the process gets SIGKILL. Never rejects; failures to start are
  * reported as exitCode null with the error in stderr.
  */
-export function runBounded(
-  cmd: string,
-  args: string[],
-  opts: { stdin?: string; timeoutMs: number; cwd?: string } & RunOptions,
-): Promise<ClientRun> {
+export function runBounded(cmd: string, args: string[], opts: BoundedRunOptions): Promise<ClientRun> {
   return new Promise((resolvePromise) => {
     const command = [cmd, ...args];
+    const maxCapture = opts.maxCapture ?? MAX_CAPTURE;
     let stdout = '';
+    const stdoutChunks: Buffer[] = [];
+    let stdoutBytesLen = 0;
     let stderr = '';
     let timedOut = false;
     let aborted = false;
@@ -48,7 +61,9 @@ export function runBounded(
       settled = true;
       clearTimeout(timer);
       opts.signal?.removeEventListener('abort', onAbort);
-      resolvePromise({ exitCode, stdout, stderr, timedOut, aborted, signal, command });
+      const run: ClientRun = { exitCode, stdout, stderr, timedOut, aborted, signal, command };
+      if (opts.rawStdout) run.stdoutBytes = Buffer.concat(stdoutChunks);
+      resolvePromise(run);
     };
 
     if (opts.signal?.aborted) {
@@ -83,13 +98,22 @@ export function runBounded(
     };
     opts.signal?.addEventListener('abort', onAbort, { once: true });
 
-    child.stdout!.setEncoding('utf8');
+    if (opts.rawStdout) {
+      child.stdout!.on('data', (d: Buffer) => {
+        if (stdoutBytesLen < maxCapture) {
+          stdoutChunks.push(d);
+          stdoutBytesLen += d.length;
+        }
+      });
+    } else {
+      child.stdout!.setEncoding('utf8');
+      child.stdout!.on('data', (d: string) => {
+        if (stdout.length < maxCapture) stdout += d;
+      });
+    }
     child.stderr!.setEncoding('utf8');
-    child.stdout!.on('data', (d: string) => {
-      if (stdout.length < MAX_CAPTURE) stdout += d;
-    });
     child.stderr!.on('data', (d: string) => {
-      if (stderr.length < MAX_CAPTURE) stderr += d;
+      if (stderr.length < maxCapture) stderr += d;
     });
     child.on('error', (err) => {
       stderr += `${stderr && !stderr.endsWith('\n') ? '\n' : ''}failed to run ${cmd}: ${err.message}\n`;

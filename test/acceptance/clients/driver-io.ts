@@ -1,0 +1,102 @@
+/**
+ * Input and output of the Node.js child-process drivers (kafkajs-driver.ts,
+ * platformatic-driver.ts); the same line formats as driver.py and
+ * AcceptanceClient.java.
+ *
+ * Input on stdin, one record per line: space separated tokens
+ * "key value headerCount [headerName headerValue]...", each byte string "~"
+ * for null or ":" followed by its base64.
+ *
+ * Output on stdout, one JSON object per line, bytes as lowercase hex:
+ *   produce: {"index":i,"partition":p,"offset":o} or {"index":i,"error":"..."}
+ *   consume: {"partition":p,"offset":o,"key":hex|null,"value":hex|null,"headers":[[name,hex|null],...]}
+ *   last on success: {"event":"done",...}; on failure {"event":"error","message":...}
+ */
+import { once } from 'node:events';
+
+export interface InputRecord {
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: [string, Buffer | null][];
+}
+
+function decodeToken(tok: string): Buffer | null {
+  if (tok === '~') return null;
+  if (!tok.startsWith(':')) throw new Error(`bad record token: ${tok.slice(0, 20)}`);
+  return Buffer.from(tok.slice(1), 'base64');
+}
+
+export async function readStdinRecords(): Promise<InputRecord[]> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  const out: InputRecord[] = [];
+  for (const line of Buffer.concat(chunks).toString('latin1').split('\n')) {
+    if (!line) continue;
+    const t = line.split(' ');
+    const n = Number(t[2]);
+    if (!Number.isInteger(n) || t.length !== 3 + 2 * n) throw new Error(`bad record line ${out.length + 1}`);
+    const headers: [string, Buffer | null][] = [];
+    for (let i = 0; i < n; i++) {
+      const name = decodeToken(t[3 + 2 * i]!);
+      if (name === null) throw new Error(`null header name on record line ${out.length + 1}`);
+      headers.push([name.toString('utf8'), decodeToken(t[4 + 2 * i]!)]);
+    }
+    out.push({ key: decodeToken(t[0]!), value: decodeToken(t[1]!), headers });
+  }
+  return out;
+}
+
+/** Parses "0=123,1=456" into a partition → count map. */
+export function parseCounts(arg: string): Map<number, number> {
+  const m = new Map<number, number>();
+  for (const part of arg.split(',')) {
+    const [p, n] = part.split('=');
+    if (p === undefined || n === undefined) throw new Error(`expected partition=count, got ${part}`);
+    m.set(Number(p), Number(n));
+  }
+  return m;
+}
+
+const pending: string[] = [];
+let pendingChars = 0;
+
+/** Queues one JSON line; flushLines() writes them out. */
+export function emit(obj: unknown): void {
+  const line = JSON.stringify(obj) + '\n';
+  pending.push(line);
+  pendingChars += line.length;
+}
+
+export async function flushLines(): Promise<void> {
+  if (pending.length === 0) return;
+  const text = pending.join('');
+  pending.length = 0;
+  pendingChars = 0;
+  if (!process.stdout.write(text)) await once(process.stdout, 'drain');
+}
+
+/** Flushes when enough output has queued up. */
+export async function maybeFlush(): Promise<void> {
+  if (pendingChars > 1 << 20) await flushLines();
+}
+
+export function hexOrNull(b: Buffer | null | undefined): string | null {
+  return b === null || b === undefined ? null : b.toString('hex');
+}
+
+/** Runs main, prints its error as a JSON line, exits with its code once stdout is flushed. */
+export function runMain(main: (argv: string[]) => Promise<number>): void {
+  main(process.argv.slice(2)).then(
+    async (code) => {
+      await flushLines();
+      process.exit(code);
+    },
+    async (err: unknown) => {
+      const e = err as { name?: string; message?: string; stack?: string };
+      emit({ event: 'error', message: `${e?.name ?? 'Error'}: ${e?.message ?? String(err)}` });
+      process.stderr.write(`${e?.stack ?? String(err)}\n`);
+      await flushLines();
+      process.exit(1);
+    },
+  );
+}
