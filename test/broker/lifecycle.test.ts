@@ -1,9 +1,10 @@
 // The broker as a process: start with defaults, the HTTP endpoint, graceful SIGTERM with a clean
 // next start, and start-up refused for invalid configuration with a message naming the key.
-import { writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type BrokerProcess, newDataDir, runStrata, startBroker } from './harness.js';
+import { type BrokerProcess, REPO_ROOT, newDataDir, runStrata, startBroker } from './harness.js';
 import { runKcatConsume, runKcatProduce } from '../golden/clients/index.js';
 
 let broker: BrokerProcess | undefined;
@@ -48,6 +49,34 @@ describe('broker lifecycle', () => {
     const consumed = await runKcatConsume(broker.bootstrap, 'durable', 30_000);
     expect(consumed.exitCode, consumed.stderr).toBe(0);
     expect(consumed.stdout).toMatch(/^0\tstrata-key-0\t/m);
+  });
+});
+
+describe('npm start', () => {
+  it('runs on the embedded defaults: 127.0.0.1:9092, ./data, auto-created topics, HTTP on 127.0.0.1:9644', async () => {
+    // npm start is exactly `node bin/strata broker`; run that from a fresh folder so ./data lands there
+    // rather than in the checkout.
+    const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    expect(pkg.scripts.start).toBe('node bin/strata broker');
+    const cwd = newDataDir();
+    const proc = spawn(process.execPath, [path.join(REPO_ROOT, 'bin/strata'), 'broker'], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    proc.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    try {
+      const deadline = Date.now() + 30_000;
+      while (!stderr.includes('"msg":"broker started"')) {
+        if (Date.now() > deadline || proc.exitCode !== null) throw new Error(`broker did not start:\n${stderr}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(stderr).toContain('"host":"127.0.0.1","port":9092');
+      expect((await get(9644, '/readyz')).status).toBe(200);
+      const run = await runKcatProduce('127.0.0.1:9092', 'defaults', 'none', 30_000);
+      expect(run.exitCode, run.stderr).toBe(0);
+      expect(existsSync(path.join(cwd, 'data', 'defaults-0'))).toBe(true);
+    } finally {
+      proc.kill('SIGTERM');
+      await new Promise((r) => proc.once('exit', r));
+    }
   });
 });
 
