@@ -100,3 +100,34 @@ export function runMain(main: (argv: string[]) => Promise<number>): void {
     },
   );
 }
+
+/** What a Node driver can do; `runDriver` maps the command line onto it. */
+export interface DriverModes {
+  version(): Promise<number>;
+  createTopic(bootstrap: string, topic: string, partitions: number): Promise<number>;
+  produce(bootstrap: string, topic: string, codec: string): Promise<number>;
+  consume(bootstrap: string, topic: string, counts: Map<number, number>): Promise<number>;
+}
+
+/** The drivers' shared command line: `version`, or `create-topic|produce|consume <bootstrap> <topic> <arg>`. */
+export function runDriver(script: string, modes: DriverModes): void {
+  runMain(async (argv) => {
+    const [mode, bootstrap, topic, arg] = argv;
+    if (mode === 'version' && argv.length === 1) return modes.version();
+    if (!mode || !bootstrap || !topic || !arg) {
+      process.stderr.write(`usage: ${script} create-topic|produce|consume <bootstrap> <topic> <arg>\n`);
+      return 2;
+    }
+    switch (mode) {
+      case 'create-topic':
+        return modes.createTopic(bootstrap, topic, Number(arg));
+      case 'produce':
+        return modes.produce(bootstrap, topic, arg);
+      case 'consume':
+        return modes.consume(bootstrap, topic, parseCounts(arg));
+      default:
+        process.stderr.write(`unknown mode ${mode}\n`);
+        return 2;
+    }
+  });
+}

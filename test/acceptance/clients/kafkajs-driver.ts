@@ -13,7 +13,7 @@ import { createRequire } from 'node:module';
 import kafkajs from 'kafkajs';
 import type { IHeaders, KafkaConfig, LogEntry, Message, PartitionerArgs } from 'kafkajs';
 import { registerKafkaJsCodecs } from '../../golden/clients/kafkajs-codecs.js';
-import { emit, flushLines, hexOrNull, maybeFlush, parseCounts, readStdinRecords, runMain } from './driver-io.js';
+import { emit, flushLines, hexOrNull, maybeFlush, readStdinRecords, runDriver } from './driver-io.js';
 
 const { Kafka, CompressionTypes, Partitioners, logLevel } = kafkajs;
 
@@ -278,24 +278,4 @@ async function version(): Promise<number> {
   return 0;
 }
 
-async function main(argv: string[]): Promise<number> {
-  const [mode, bootstrap, topic, arg] = argv;
-  if (mode === 'version' && argv.length === 1) return version();
-  if (!mode || !bootstrap || !topic || !arg) {
-    process.stderr.write('usage: kafkajs-driver.ts create-topic|produce|consume <bootstrap> <topic> <arg>\n');
-    return 2;
-  }
-  switch (mode) {
-    case 'create-topic':
-      return createTopic(bootstrap, topic, Number(arg));
-    case 'produce':
-      return produce(bootstrap, topic, arg);
-    case 'consume':
-      return consume(bootstrap, topic, parseCounts(arg));
-    default:
-      process.stderr.write(`unknown mode ${mode}\n`);
-      return 2;
-  }
-}
-
-runMain(main);
+runDriver('kafkajs-driver.ts', { version, createTopic, produce, consume });

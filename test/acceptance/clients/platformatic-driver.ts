@@ -27,7 +27,7 @@ import {
   type MessageToProduce,
 } from '@platformatic/kafka';
 import { compress as zstdCompress, decompress as zstdDecompress } from 'zstd-napi';
-import { emit, flushLines, hexOrNull, maybeFlush, parseCounts, readStdinRecords, runMain } from './driver-io.js';
+import { emit, flushLines, hexOrNull, maybeFlush, readStdinRecords, runDriver } from './driver-io.js';
 
 /** Records per producer.send(): one Produce request with one batch per partition. */
 const SEND_CHUNK = 500;
@@ -239,24 +239,4 @@ async function version(): Promise<number> {
   return 0;
 }
 
-async function main(argv: string[]): Promise<number> {
-  const [mode, bootstrap, topic, arg] = argv;
-  if (mode === 'version' && argv.length === 1) return version();
-  if (!mode || !bootstrap || !topic || !arg) {
-    process.stderr.write('usage: platformatic-driver.ts create-topic|produce|consume <bootstrap> <topic> <arg>\n');
-    return 2;
-  }
-  switch (mode) {
-    case 'create-topic':
-      return createTopic(bootstrap, topic, Number(arg));
-    case 'produce':
-      return produce(bootstrap, topic, arg);
-    case 'consume':
-      return consume(bootstrap, topic, parseCounts(arg));
-    default:
-      process.stderr.write(`unknown mode ${mode}\n`);
-      return 2;
-  }
-}
-
-runMain(main);
+runDriver('platformatic-driver.ts', { version, createTopic, produce, consume });
