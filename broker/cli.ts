@@ -5,6 +5,7 @@ import { ConfigError, loadBrokerConfig } from './config/index.js';
 import { createLogger } from './observability/logger.js';
 import { Broker } from './server/broker.js';
 import { brokerOptions } from './server/from-config.js';
+import { DynamicBrokerConfig } from './server/dynamic-config.js';
 import { type LogConfig, PartitionLog } from './log/index.js';
 
 const VERSION = '0.1.0';
@@ -65,9 +66,13 @@ async function runBroker(argv: string[]): Promise<number> {
     process.stderr.write(`strata broker: unexpected argument '${positionals.at(-1)}'\n\n${BROKER_HELP}`);
     return 2;
   }
+  const loadOptions = { ...(file === undefined ? {} : { file }), overrides: values.override ?? [], env: process.env };
   let loaded;
+  let dynamic: DynamicBrokerConfig;
   try {
-    loaded = loadBrokerConfig({ ...(file === undefined ? {} : { file }), overrides: values.override ?? [], env: process.env });
+    loaded = loadBrokerConfig(loadOptions);
+    // Dynamic broker configs stored by an earlier run go over the static ones.
+    dynamic = new DynamicBrokerConfig(loadOptions, loaded.config.logDirs[0]!);
   } catch (e) {
     if (e instanceof ConfigError) {
       process.stderr.write(`strata broker: invalid configuration: ${e.message}\n`);
@@ -75,14 +80,15 @@ async function runBroker(argv: string[]): Promise<number> {
     }
     throw e;
   }
-  const { config, warnings } = loaded;
+  const { warnings } = loaded;
+  const config = dynamic.current;
   const log = createLogger({ level: config.strataLogLevel, format: config.strataLogFormat });
   for (const w of warnings) log.warn(w);
   const openLog = (dir: string, topic: string, partition: number, logConfig: LogConfig) =>
     PartitionLog.open({ dir, config: logConfig, logger: log.child({ topic, partition }) });
   let broker: Broker;
   try {
-    broker = new Broker(brokerOptions(config, log, openLog));
+    broker = new Broker(brokerOptions(dynamic, log, openLog));
     await broker.start();
   } catch (e) {
     log.error('start-up failed', { err: e });

@@ -207,6 +207,15 @@ export class TopicRegistry {
     this.log.info('topic config changed', { topic: name, configs });
   }
 
+  /** Recomputes every log's settings (the broker defaults under them changed). */
+  refreshLogConfigs(): void {
+    for (const t of this.topics.values()) {
+      const logConfig = this.logs.configFor(t.configs);
+      for (const p of t.partitions) p.log.updateConfig(logConfig);
+    }
+    this.log.info('log configs refreshed from the broker defaults', { topics: this.topics.size });
+  }
+
   delete(name: string): void {
     const topic = this.topics.get(name);
     if (topic === undefined) return;

@@ -386,8 +386,9 @@ function deriveListeners(
 }
 
 /** DescribeConfigs for the broker resource: every declared key with its value, its source
- *  (STATIC_BROKER_CONFIG when set, else DEFAULT_CONFIG) and its synonyms. All read-only: Strata
- *  has no dynamic broker configs. Password keys are sensitive and never show a value. */
+ *  (STATIC_BROKER_CONFIG when set, else DEFAULT_CONFIG) and its synonyms, all read-only here;
+ *  broker/server/dynamic-config.ts marks the keys that can change at run time and the dynamic
+ *  layers they come from. Password keys are sensitive and never show a value. */
 export function describeBrokerConfigs(config: BrokerConfig): ConfigEntry[] {
   return BROKER_KEYS.map((def) => {
     const sensitive = def.type === 'password';

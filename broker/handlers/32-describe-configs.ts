@@ -24,7 +24,7 @@ export const describeConfigsHandler: ApiHandler = {
       };
       const resolved = resolveResource(ctx, r.resourceType, r.resourceName);
       if (resolved.kind === 'error') return { ...out, errorCode: resolved.errorCode, errorMessage: resolved.message };
-      let entries: DescribedConfig[] = resolved.kind === 'topic' ? ctx.topicConfigs.describe(resolved.topic.configs) : ctx.topicConfigs.describeBroker();
+      let entries: DescribedConfig[] = resolved.kind === 'topic' ? ctx.topicConfigs.describe(resolved.topic.configs) : ctx.brokerConfig.describe();
       if (r.configurationKeys !== null) {
         const wanted = new Set(r.configurationKeys);
         entries = entries.filter((e) => wanted.has(e.name));

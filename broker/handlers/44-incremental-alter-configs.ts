@@ -1,7 +1,9 @@
 // IncrementalAlterConfigs (key 44), v0-1: SET (0), DELETE (1, back to the broker default), APPEND (2)
 // and SUBTRACT (3, list keys only) applied to a topic's current overrides, then validated as a whole
 // (INVALID_CONFIG naming the key). One key twice in a resource, or an unknown operation, is
-// INVALID_REQUEST. ValidateOnly changes nothing. Broker configs are static: INVALID_REQUEST.
+// INVALID_REQUEST. ValidateOnly changes nothing. For the broker (resource name "" for the
+// cluster-wide default, or this broker's id) the operations apply to that dynamic layer; only the
+// log-level keys can change at run time (INVALID_REQUEST for others).
 import type * as G from '../protocol/generated/index.js';
 import { defaultIncrementalAlterConfigsResponse } from '../protocol/generated/index.js';
 import { ErrorCode } from '../protocol/error-codes.js';
@@ -28,9 +30,8 @@ export const incrementalAlterConfigsHandler: ApiHandler = {
       const fail = (errorCode: number, errorMessage: string) => ({ ...out, errorCode, errorMessage });
       const resolved = resolveResource(ctx, r.resourceType, r.resourceName);
       if (resolved.kind === 'error') return fail(resolved.errorCode, resolved.message);
-      if (resolved.kind === 'broker') return fail(ErrorCode.INVALID_REQUEST, 'broker configs are static in Strata; set them in server.properties');
       const seen = new Set<string>();
-      const next: Record<string, string> = { ...resolved.topic.configs };
+      const next: Record<string, string> = { ...(resolved.kind === 'broker' ? ctx.brokerConfig.layer(resolved.scope) : resolved.topic.configs) };
       for (const c of r.configs) {
         if (seen.has(c.name)) return fail(ErrorCode.INVALID_REQUEST, `config '${c.name}' appears more than once`);
         seen.add(c.name);
@@ -54,6 +55,12 @@ export const incrementalAlterConfigsHandler: ApiHandler = {
           default:
             return fail(ErrorCode.INVALID_REQUEST, `unknown config operation ${c.configOperation} for '${c.name}'`);
         }
+      }
+      if (resolved.kind === 'broker') {
+        const refused = ctx.brokerConfig.replace(resolved.scope, next, req.validateOnly);
+        if (refused !== null) return fail(refused.errorCode, refused.message);
+        if (!req.validateOnly) ctx.topics.refreshLogConfigs();
+        return out;
       }
       const problem = ctx.topicConfigs.problem(next);
       if (problem !== null) return fail(ErrorCode.INVALID_CONFIG, problem.message);

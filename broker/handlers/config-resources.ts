@@ -8,7 +8,7 @@ export const ResourceType = { TOPIC: 2, BROKER: 4, BROKER_LOGGER: 8 } as const;
 
 export type Resolved =
   | { kind: 'topic'; topic: Topic }
-  | { kind: 'broker' }
+  | { kind: 'broker'; scope: 'cluster-default' | 'broker' }
   | { kind: 'error'; errorCode: number; message: string };
 
 export function resolveResource(ctx: BrokerContext, resourceType: number, resourceName: string): Resolved {
@@ -19,8 +19,9 @@ export function resolveResource(ctx: BrokerContext, resourceType: number, resour
       : { kind: 'topic', topic };
   }
   if (resourceType === ResourceType.BROKER) {
-    // An empty name means the cluster-wide default, which for one broker is this broker.
-    if (resourceName === '' || resourceName === String(ctx.identity.nodeId)) return { kind: 'broker' };
+    // An empty name is the cluster-wide default layer; this broker's id is its own layer.
+    if (resourceName === '') return { kind: 'broker', scope: 'cluster-default' };
+    if (resourceName === String(ctx.identity.nodeId)) return { kind: 'broker', scope: 'broker' };
     return { kind: 'error', errorCode: ErrorCode.INVALID_REQUEST, message: `broker ${resourceName} is not this broker (${ctx.identity.nodeId})` };
   }
   return { kind: 'error', errorCode: ErrorCode.INVALID_REQUEST, message: `resource type ${resourceType} is not supported` };

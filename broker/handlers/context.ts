@@ -25,6 +25,16 @@ export interface BrokerContext {
   readonly fetchWakeup: FetchWakeup;
   readonly producerIds: { next(): bigint };
   readonly topicConfigs: TopicConfigPolicy;
+  readonly brokerConfig: BrokerConfigControl;
+}
+
+/** The broker's own configs as the config APIs see them: a cluster-wide default layer (resource
+ *  name "") and this broker's layer (its node id) over the static configuration. */
+export interface BrokerConfigControl {
+  describe(): DescribedConfig[];
+  layer(scope: 'cluster-default' | 'broker'): Readonly<Record<string, string>>;
+  /** Replaces a layer; a Kafka error code and message when refused, else null. */
+  replace(scope: 'cluster-default' | 'broker', next: Record<string, string>, validateOnly: boolean): { errorCode: number; message: string } | null;
 }
 
 /** One config as DescribeConfigs and CreateTopics (v5+) report it. */
@@ -46,8 +56,6 @@ export interface TopicConfigPolicy {
   problem(entries: Record<string, string | null>): { key: string; message: string } | null;
   /** Every topic key with its effective value for a topic with these overrides. */
   describe(overrides: Record<string, string>): DescribedConfig[];
-  /** Every broker key with its value; all read-only (Strata has no dynamic broker configs yet). */
-  describeBroker(): DescribedConfig[];
   /** Which topic keys hold lists (APPEND and SUBTRACT apply only to them). */
   isList(name: string): boolean;
 }

@@ -15,7 +15,7 @@ import { type HttpEndpoint, startHttpEndpoint } from '../observability/http.js';
 import { type LogFactory, type Partition, TopicRegistry } from '../cluster/topics.js';
 import { LONG_NEVER } from '../config/index.js';
 import { ProducerIdManager } from '../cluster/producer-ids.js';
-import type { ApiHandler, BrokerContext, BrokerSettings, TopicConfigPolicy } from '../handlers/context.js';
+import type { ApiHandler, BrokerConfigControl, BrokerContext, BrokerSettings, TopicConfigPolicy } from '../handlers/context.js';
 import { Router } from '../handlers/router.js';
 import { PartitionWakeup } from '../handlers/fetch-wakeup.js';
 
@@ -41,6 +41,7 @@ export interface BrokerOptions {
   settings: BrokerSettings;
   logs: LogFactory;
   topicConfigs: TopicConfigPolicy;
+  brokerConfig: BrokerConfigControl;
   handlers: readonly ApiHandler[];
   /** log.retention.check.interval.ms: how often expired segments are deleted. */
   retentionCheckIntervalMs: number;
@@ -99,6 +100,7 @@ export class Broker {
       fetchWakeup: this.wakeup,
       producerIds: { next: () => producerIds.nextId() },
       topicConfigs: this.opts.topicConfigs,
+      brokerConfig: this.opts.brokerConfig,
     };
     for (const l of this.opts.listeners) {
       const listener = new KafkaListener({

@@ -4,7 +4,6 @@ import { hostname } from 'node:os';
 import {
   type BrokerConfig,
   type ConfigEntry,
-  describeBrokerConfigs,
   describeTopicConfigs,
   effectiveTopicConfig,
   topicKey,
@@ -16,19 +15,21 @@ import type { Logger } from '../observability/logger.js';
 import { BROKER_HANDLERS } from '../handlers/index.js';
 import type { LogFactory } from '../cluster/topics.js';
 import type { BrokerOptions } from './broker.js';
+import type { DynamicBrokerConfig } from './dynamic-config.js';
 
 function described(e: ConfigEntry): DescribedConfig {
   return { ...e, synonyms: e.synonyms.map((s) => ({ name: s.name, value: s.value, source: s.source })) };
 }
 
-export function topicConfigPolicy(config: BrokerConfig): TopicConfigPolicy {
+/** Topic configs checked and described against the broker defaults of the moment (they change
+ *  when dynamic broker configs do). */
+export function topicConfigPolicy(current: () => BrokerConfig): TopicConfigPolicy {
   return {
     problem: (entries) => {
-      const check = validateTopicConfigs(entries, config);
+      const check = validateTopicConfigs(entries, current());
       return check.ok ? null : { key: check.key, message: check.message };
     },
-    describe: (overrides) => describeTopicConfigs(config, overrides).map(described),
-    describeBroker: () => describeBrokerConfigs(config).map(described),
+    describe: (overrides) => describeTopicConfigs(current(), overrides).map(described),
     isList: (name) => topicKey(name)?.type === 'list',
   };
 }
@@ -52,7 +53,10 @@ export function logConfigFor(config: BrokerConfig, overrides: Record<string, str
   };
 }
 
-export function brokerOptions(config: BrokerConfig, log: Logger, openLog: LogFactory['open']): BrokerOptions {
+/** The broker's options from its configuration: static settings from the loaded config, and
+ *  everything that dynamic broker configs may change read through `dynamic` when used. */
+export function brokerOptions(dynamic: DynamicBrokerConfig, log: Logger, openLog: LogFactory['open']): BrokerOptions {
+  const config = dynamic.current;
   if (config.logDirs.length > 1) {
     // Several log directories (JBOD) arrive with the storage engine issue; refuse rather than
     // silently use only the first.
@@ -79,8 +83,9 @@ export function brokerOptions(config: BrokerConfig, log: Logger, openLog: LogFac
       defaultReplicationFactor: config.defaultReplicationFactor,
       deleteTopicEnable: config.deleteTopicEnable,
     },
-    logs: { open: openLog, configFor: (overrides) => logConfigFor(config, overrides) },
-    topicConfigs: topicConfigPolicy(config),
+    logs: { open: openLog, configFor: (overrides) => logConfigFor(dynamic.current, overrides) },
+    topicConfigs: topicConfigPolicy(() => dynamic.current),
+    brokerConfig: dynamic,
     handlers: BROKER_HANDLERS,
     retentionCheckIntervalMs: config.logRetentionCheckIntervalMs,
     flushSchedulerIntervalMs: config.logFlushSchedulerIntervalMs,

@@ -192,7 +192,7 @@ describe('topics', () => {
     const topicConfigs = Object.fromEntries(described.results[0]!.configs.map((c) => [c.name, c]));
     expect(topicConfigs['retention.ms']).toMatchObject({ value: '60000', configSource: 1 });
     expect(topicConfigs['segment.bytes']).toMatchObject({ value: '1073741824', configSource: 5 });
-    expect(described.results[1]!.configs[0]).toMatchObject({ name: 'log.segment.bytes', value: '1073741824', readOnly: true });
+    expect(described.results[1]!.configs[0]).toMatchObject({ name: 'log.segment.bytes', value: '1073741824', readOnly: false, configSource: 5 });
     expect(described.results[2]!.errorCode).toBe(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
     const bad = await client.send(ApiKey.AlterConfigs, 2, {
       resources: [{ resourceType: 2, resourceName: 'conf', configs: [{ name: 'max.message.bytes', value: '-5' }] }],
@@ -220,6 +220,35 @@ describe('topics', () => {
       validateOnly: false,
     });
     expect((await produce('live', 0, batchOf(['y'.repeat(3000)]))).errorCode).toBe(0);
+  });
+
+  it('dynamic broker configs: cluster default and per-broker layers reach topics without overrides at once', async () => {
+    await createTopic('follows-broker');
+    const alterBroker = (name: string, configs: { name: string; configOperation: number; value: string | null }[]) =>
+      client.send(ApiKey.IncrementalAlterConfigs, 1, { resources: [{ resourceType: 4, resourceName: name, configs }], validateOnly: false });
+    expect((await alterBroker('', [{ name: 'log.retention.ms', configOperation: 0, value: '3600000' }])).responses[0]!.errorCode).toBe(0);
+    expect((await alterBroker('1', [{ name: 'message.max.bytes', configOperation: 0, value: '1000' }])).responses[0]!.errorCode).toBe(0);
+    const described = await client.send(ApiKey.DescribeConfigs, 4, {
+      resources: [
+        { resourceType: 4, resourceName: '1', configurationKeys: ['log.retention.ms', 'message.max.bytes', 'listeners'] },
+        { resourceType: 2, resourceName: 'follows-broker', configurationKeys: ['retention.ms'] },
+      ],
+      includeSynonyms: false,
+      includeDocumentation: false,
+    });
+    const broker = Object.fromEntries(described.results[0]!.configs.map((c) => [c.name, c]));
+    expect(broker['log.retention.ms']).toMatchObject({ value: '3600000', configSource: 3, readOnly: false });
+    expect(broker['message.max.bytes']).toMatchObject({ value: '1000', configSource: 2 });
+    expect(broker['listeners']).toMatchObject({ readOnly: true });
+    expect(described.results[1]!.configs[0]).toMatchObject({ name: 'retention.ms', value: '3600000' });
+    expect((await produce('follows-broker', 0, batchOf(['z'.repeat(3000)]))).errorCode).toBe(ErrorCode.MESSAGE_TOO_LARGE);
+    const fixed = await alterBroker('1', [{ name: 'listeners', configOperation: 0, value: 'PLAINTEXT://127.0.0.1:1' }]);
+    expect(fixed.responses[0]).toMatchObject({ errorCode: ErrorCode.INVALID_REQUEST, errorMessage: expect.stringMatching(/listeners/) });
+    const bad = await alterBroker('', [{ name: 'log.segment.bytes', configOperation: 0, value: 'huge' }]);
+    expect(bad.responses[0]).toMatchObject({ errorCode: ErrorCode.INVALID_CONFIG, errorMessage: expect.stringMatching(/log\.segment\.bytes/) });
+    expect((await alterBroker('1', [{ name: 'message.max.bytes', configOperation: 1, value: null }])).responses[0]!.errorCode).toBe(0);
+    expect((await produce('follows-broker', 0, batchOf(['z'.repeat(3000)]))).errorCode).toBe(0);
+    expect((await alterBroker('', [{ name: 'log.retention.ms', configOperation: 1, value: null }])).responses[0]!.errorCode).toBe(0);
   });
 
   it('DescribeCluster names this broker', async () => {
@@ -406,4 +435,32 @@ describe('producer state survives restarts', () => {
       }
     });
   }
+});
+
+describe('dynamic broker configs survive restarts', () => {
+  it('a cluster-wide default set at run time is applied again at the next start', async () => {
+    const dataDir = newDataDir();
+    let b = await startBroker({ dataDir });
+    let c = await WireClient.connect(b.port);
+    try {
+      const set = await c.send(ApiKey.IncrementalAlterConfigs, 1, {
+        resources: [{ resourceType: 4, resourceName: '', configs: [{ name: 'log.segment.bytes', configOperation: 0, value: '2097152' }] }],
+        validateOnly: false,
+      });
+      expect(set.responses[0]!.errorCode).toBe(0);
+      c.close();
+      expect(await b.stop('SIGTERM')).toBe(0);
+      b = await startBroker({ dataDir });
+      c = await WireClient.connect(b.port);
+      const described = await c.send(ApiKey.DescribeConfigs, 4, {
+        resources: [{ resourceType: 4, resourceName: '1', configurationKeys: ['log.segment.bytes'] }],
+        includeSynonyms: false,
+        includeDocumentation: false,
+      });
+      expect(described.results[0]!.configs[0]).toMatchObject({ value: '2097152', configSource: 3 });
+    } finally {
+      c.close();
+      await b.stop('SIGKILL');
+    }
+  });
 });
