@@ -44,7 +44,7 @@ export class Router {
     if (handler === undefined || apiVersion < handler.minVersion || apiVersion > handler.maxVersion) {
       if (apiKey === ApiKey.ApiVersions) return this.apiVersionsFallback(correlationId);
       ctx.metrics.requestErrors.inc({ reason: 'unsupported_version' });
-      throw new CloseConnectionError(`api key ${apiKey} version ${apiVersion} is not served`, 'unsupported_version');
+      throw new CloseConnectionError(`UNSUPPORTED_VERSION: api key ${apiKey} version ${apiVersion} is not served`, 'unsupported_version');
     }
     let decoded;
     try {
@@ -53,7 +53,7 @@ export class Router {
       if (e instanceof UnsupportedRequestError) {
         // Advertised for old clients' feature checks but removed from the protocol (KIP-896).
         ctx.metrics.requestErrors.inc({ reason: 'unsupported_version' });
-        throw new CloseConnectionError(`api key ${apiKey} version ${apiVersion} was removed from the protocol`, 'unsupported_version');
+        throw new CloseConnectionError(`UNSUPPORTED_VERSION: api key ${apiKey} version ${apiVersion} was removed from the protocol (KIP-896)`, 'unsupported_version');
       }
       if (e instanceof ProtocolDecodeError) {
         ctx.metrics.requestErrors.inc({ reason: 'malformed' });
