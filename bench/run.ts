@@ -1,0 +1,527 @@
+// npx tsx bench/run.ts [--quick] [--reps=N] [--records=N]
+//
+// Producer throughput and latency of Strata against the reference Apache Kafka broker, measured with
+// Kafka's own ProducerPerformance so both brokers face the same JVM client. The rules follow the
+// fair-comparison recipe: one broker at a time, same topic shape (6 partitions, RF 1), the broker
+// pinned to core 0 and every client to core 1, a warm-up session per broker, then sessions
+// alternating Kafka, Strata, Kafka, Strata, and medians over the measured sessions.
+//
+// A session is one broker lifetime on a fresh data directory: spawn, time to the first acknowledged
+// produce, create the topic, an in-session warm-up produce (JIT), then acks=1 and acks=all runs,
+// while VmRSS is sampled every 200 ms. Results go to bench/results/<timestamp>.{json,md}.
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const BROKER_CORE = '0';
+const CLIENT_CORE = '1';
+const TOPIC = 'perf';
+const PARTITIONS = 6;
+const RECORD_SIZE = 1024;
+// Same batching for both brokers: the client, not the broker, decides batch shape.
+const PRODUCER_PROPS = ['linger.ms=5', 'batch.size=131072'];
+const ACKS = ['1', 'all'] as const;
+// Upper bounds so a stuck broker or client can never hang the run.
+const START_TIMEOUT_MS = 60_000;
+const TOOL_TIMEOUT_MS = 600_000;
+const STOP_TIMEOUT_MS = 30_000;
+
+interface Options {
+  quick: boolean;
+  reps: number;
+  records: number;
+}
+
+function parseArgs(argv: string[]): Options {
+  const quick = argv.includes('--quick');
+  const opts: Options = { quick, reps: quick ? 1 : 3, records: quick ? 200_000 : 1_000_000 };
+  for (const a of argv) {
+    const m = /^--(reps|records)=(\d+)$/.exec(a);
+    if (m) opts[m[1] as 'reps' | 'records'] = Number(m[2]);
+    else if (a !== '--quick') throw new Error(`unknown argument ${a} (use --quick, --reps=N, --records=N)`);
+  }
+  if (opts.reps < 1 || opts.records < 1) throw new Error('--reps and --records must be positive');
+  return opts;
+}
+
+function progress(msg: string): void {
+  process.stdout.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+// ---------------------------------------------------------------------------------------------
+// Reference Kafka install and Java tools
+
+interface KafkaRef {
+  classpath: string;
+  log4j: string;
+}
+
+function installKafka(): KafkaRef {
+  const lib = execFileSync('bash', [join(ROOT, 'hack/bench/install-kafka.sh')], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  }).trim();
+  return { classpath: `${lib}/*`, log4j: join(dirname(lib), 'log4j2.properties') };
+}
+
+interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+}
+
+function run(cmd: string, args: string[], timeoutMs: number): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let timedOut = false;
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr, timedOut });
+    });
+  });
+}
+
+// A Java tool pinned to the client core, with the same JVM flags for both brokers.
+function javaTool(ref: KafkaRef, mainClass: string, args: string[], timeoutMs = TOOL_TIMEOUT_MS): Promise<RunResult> {
+  return run(
+    'taskset',
+    ['-c', CLIENT_CORE, 'java', '-Xms512m', '-Xmx512m', `-Dlog4j2.configurationFile=file:${ref.log4j}`, '-cp', ref.classpath, mainClass, ...args],
+    timeoutMs,
+  );
+}
+
+async function createTopic(ref: KafkaRef, bootstrap: string): Promise<void> {
+  const r = await javaTool(
+    ref,
+    'org.apache.kafka.tools.TopicCommand',
+    ['--bootstrap-server', bootstrap, '--create', '--topic', TOPIC, '--partitions', String(PARTITIONS), '--replication-factor', '1'],
+    60_000,
+  );
+  if (r.code !== 0) throw new Error(`TopicCommand failed (${r.code}): ${r.stdout}${r.stderr}`);
+}
+
+interface ProduceResult {
+  recordsPerSec: number;
+  mbPerSec: number;
+  avgMs: number;
+  maxMs: number;
+  p50Ms: number;
+  p95Ms: number;
+  p99Ms: number;
+  p999Ms: number;
+}
+
+// The final summary line of ProducerPerformance, e.g.
+// "200000 records sent, 95238.1 records/sec (93.01 MB/sec), 150.23 ms avg latency, 400.00 ms max latency,
+//  140 ms 50th, 300 ms 95th, 380 ms 99th, 399 ms 99.9th."
+const SUMMARY =
+  /(\d+) records sent, ([\d.]+) records\/sec \(([\d.]+) MB\/sec\), ([\d.]+) ms avg latency, ([\d.]+) ms max latency, (\d+) ms 50th, (\d+) ms 95th, (\d+) ms 99th, (\d+) ms 99\.9th/;
+
+export function parseSummary(out: string, expectRecords: number): ProduceResult {
+  const last = out.split('\n').filter((l) => SUMMARY.test(l)).at(-1);
+  const m = last === undefined ? null : SUMMARY.exec(last);
+  if (!m) throw new Error(`no ProducerPerformance summary line in output:\n${out.slice(-2000)}`);
+  if (Number(m[1]) !== expectRecords) throw new Error(`ProducerPerformance sent ${m[1]} records, expected ${expectRecords}`);
+  return {
+    recordsPerSec: Number(m[2]),
+    mbPerSec: Number(m[3]),
+    avgMs: Number(m[4]),
+    maxMs: Number(m[5]),
+    p50Ms: Number(m[6]),
+    p95Ms: Number(m[7]),
+    p99Ms: Number(m[8]),
+    p999Ms: Number(m[9]),
+  };
+}
+
+async function producerPerf(ref: KafkaRef, bootstrap: string, records: number, acks: string): Promise<ProduceResult> {
+  const r = await javaTool(ref, 'org.apache.kafka.tools.ProducerPerformance', [
+    '--topic', TOPIC,
+    '--num-records', String(records),
+    '--record-size', String(RECORD_SIZE),
+    '--throughput', '-1',
+    '--producer-props', `bootstrap.servers=${bootstrap}`, `acks=${acks}`, ...PRODUCER_PROPS,
+  ]);
+  if (r.timedOut) throw new Error(`ProducerPerformance timed out after ${TOOL_TIMEOUT_MS} ms`);
+  if (r.code !== 0) throw new Error(`ProducerPerformance failed (${r.code}):\n${(r.stdout + r.stderr).slice(-2000)}`);
+  // ProducerPerformance exits 0 even when sends fail; errors show up on stderr/stdout as exceptions.
+  return parseSummary(r.stdout, records);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Brokers
+
+interface BrokerSpec {
+  name: 'kafka' | 'strata';
+  bootstrap: string;
+  // Prepares the data directory; returns the command that runs the broker (already pinned).
+  prepare(dataDir: string): Promise<{ cmd: string; args: string[] }>;
+}
+
+function kafkaSpec(ref: KafkaRef): BrokerSpec {
+  return {
+    name: 'kafka',
+    bootstrap: '127.0.0.1:19092',
+    async prepare(dataDir) {
+      const props = join(dataDir, 'server.properties');
+      writeFileSync(
+        props,
+        [
+          'process.roles=broker,controller',
+          'node.id=1',
+          'controller.quorum.voters=1@127.0.0.1:19093',
+          'listeners=PLAINTEXT://127.0.0.1:19092,CONTROLLER://127.0.0.1:19093',
+          'advertised.listeners=PLAINTEXT://127.0.0.1:19092',
+          'controller.listener.names=CONTROLLER',
+          'inter.broker.listener.name=PLAINTEXT',
+          'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+          `log.dirs=${join(dataDir, 'logs')}`,
+          'num.partitions=1',
+          'auto.create.topics.enable=true',
+          'offsets.topic.replication.factor=1',
+          'transaction.state.log.replication.factor=1',
+          'transaction.state.log.min.isr=1',
+          'share.coordinator.state.topic.replication.factor=1',
+          'share.coordinator.state.topic.min.isr=1',
+          'group.initial.rebalance.delay.ms=0',
+          '',
+        ].join('\n'),
+      );
+      // Formatting is a separate step before the broker process exists, so it is not part of the
+      // start-up time, just as creating Strata's empty data directory is not.
+      const jvm = ['-Xms1g', '-Xmx1g', '-XX:+UseG1GC', '-XX:MaxGCPauseMillis=20', '-Djava.awt.headless=true', `-Dlog4j2.configurationFile=file:${ref.log4j}`];
+      const fmt = await run(
+        'java',
+        [...jvm.filter((f) => !f.startsWith('-Xm')), '-cp', ref.classpath, 'kafka.tools.StorageTool', 'format', '-t', randomClusterId(), '-c', props],
+        60_000,
+      );
+      if (fmt.code !== 0) throw new Error(`kafka StorageTool format failed: ${fmt.stdout}${fmt.stderr}`);
+      return { cmd: 'taskset', args: ['-c', BROKER_CORE, 'java', ...jvm, '-cp', ref.classpath, 'kafka.Kafka', props] };
+    },
+  };
+}
+
+// A KRaft cluster id is 16 random bytes in URL-safe base64 without padding.
+function randomClusterId(): string {
+  const b = Buffer.alloc(16);
+  for (let i = 0; i < 16; i++) b[i] = Math.floor(Math.random() * 256);
+  return b.toString('base64url');
+}
+
+function strataSpec(): BrokerSpec {
+  return {
+    name: 'strata',
+    bootstrap: '127.0.0.1:9092',
+    async prepare(dataDir) {
+      return {
+        cmd: 'taskset',
+        args: [
+          '-c', BROKER_CORE, process.execPath, join(ROOT, 'bin/strata'), 'broker',
+          '--override', `log.dirs=${join(dataDir, 'logs')}`,
+          '--override', 'listeners=PLAINTEXT://127.0.0.1:9092',
+          '--override', 'strata.http.listener=127.0.0.1:0',
+        ],
+      };
+    },
+  };
+}
+
+class RssSampler {
+  peakKiB = 0;
+  private timer: NodeJS.Timeout;
+  constructor(private readonly pid: number) {
+    this.sample();
+    this.timer = setInterval(() => this.sample(), 200);
+  }
+  private sample(): void {
+    try {
+      const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${this.pid}/status`, 'utf8'));
+      if (m) this.peakKiB = Math.max(this.peakKiB, Number(m[1]));
+    } catch {
+      // The process has exited; the peak so far stands.
+    }
+  }
+  stop(): number {
+    this.sample();
+    clearInterval(this.timer);
+    return this.peakKiB;
+  }
+}
+
+let liveBroker: ChildProcess | undefined;
+
+// Produces one record with kcat until a produce is acknowledged. kcat starts in milliseconds, unlike
+// a JVM client, so the loop adds little to the measured time. Producing to a new topic means the
+// measurement includes the broker auto-creating it, the same for both brokers.
+async function waitFirstAck(bootstrap: string, child: ChildProcess, spawnedAt: number): Promise<number> {
+  const deadline = spawnedAt + START_TIMEOUT_MS;
+  while (performance.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`broker exited with ${child.exitCode} during start-up`);
+    const ok = await new Promise<boolean>((resolve) => {
+      const k = spawn(
+        'taskset',
+        [
+          '-c', CLIENT_CORE, 'kcat', '-P', '-b', bootstrap, '-t', 'startup', '-c', '1',
+          '-X', 'message.timeout.ms=2000', '-X', 'reconnect.backoff.ms=20', '-X', 'reconnect.backoff.max.ms=50',
+          '-X', 'topic.metadata.refresh.fast.interval.ms=50', '-X', 'request.required.acks=1',
+        ],
+        { stdio: ['pipe', 'ignore', 'pipe'] },
+      );
+      let err = '';
+      k.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      k.stdin.end('x\n');
+      const t = setTimeout(() => k.kill('SIGKILL'), 5000);
+      // kcat exits 0 only when every message was delivered (it reports failures on stderr).
+      k.on('close', (code) => {
+        clearTimeout(t);
+        resolve(code === 0 && !/fail|error/i.test(err));
+      });
+      k.on('error', () => {
+        clearTimeout(t);
+        resolve(false);
+      });
+    });
+    if (ok) return performance.now() - spawnedAt;
+    await sleep(50);
+  }
+  throw new Error(`no acknowledged produce within ${START_TIMEOUT_MS} ms`);
+}
+
+async function stopBroker(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  child.kill('SIGTERM');
+  // A cleared timer, not sleep(): a pending 30 s timer would keep the process alive after the report.
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = await Promise.race([
+    exited.then(() => false),
+    new Promise<boolean>((r) => (timer = setTimeout(() => r(true), STOP_TIMEOUT_MS))),
+  ]);
+  clearTimeout(timer);
+  if (timedOut) {
+    child.kill('SIGKILL');
+    await exited;
+  }
+}
+
+interface SessionResult {
+  broker: string;
+  warmup: boolean;
+  startupMs: number;
+  peakRssMiB: number;
+  produce: Record<string, ProduceResult>;
+}
+
+async function session(ref: KafkaRef, spec: BrokerSpec, opts: Options, warmup: boolean): Promise<SessionResult> {
+  const dataDir = mkdtempSync(join(tmpdir(), `strata-bench-${spec.name}-`));
+  const logPath = join(dataDir, 'broker.log');
+  let child: ChildProcess | undefined;
+  let sampler: RssSampler | undefined;
+  try {
+    const { cmd, args } = await spec.prepare(dataDir);
+    const log = createWriteStream(logPath);
+    const spawnedAt = performance.now();
+    child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    liveBroker = child;
+    child.stdout!.pipe(log);
+    child.stderr!.pipe(log);
+    // taskset execs the broker, so this pid is the JVM or Node process itself.
+    sampler = new RssSampler(child.pid!);
+    const startupMs = await waitFirstAck(spec.bootstrap, child, spawnedAt);
+    progress(`${spec.name}: first produce acknowledged ${startupMs.toFixed(0)} ms after spawn`);
+    await createTopic(ref, spec.bootstrap);
+    // In-session warm-up: a fresh process has cold JITs (HotSpot and V8) either way.
+    const warmRecords = Math.max(10_000, Math.floor(opts.records / 4));
+    await producerPerf(ref, spec.bootstrap, warmRecords, '1');
+    progress(`${spec.name}: warmed up with ${warmRecords} records`);
+    const produce: Record<string, ProduceResult> = {};
+    for (const acks of ACKS) {
+      const r = await producerPerf(ref, spec.bootstrap, opts.records, acks);
+      produce[acks] = r;
+      progress(
+        `${spec.name}: acks=${acks} ${r.recordsPerSec.toFixed(0)} rec/s ${r.mbPerSec.toFixed(1)} MB/s avg ${r.avgMs} ms p50 ${r.p50Ms} p99 ${r.p99Ms} p99.9 ${r.p999Ms} ms`,
+      );
+    }
+    const peakRssMiB = sampler.stop() / 1024;
+    progress(`${spec.name}: peak RSS ${peakRssMiB.toFixed(0)} MiB`);
+    return { broker: spec.name, warmup, startupMs, peakRssMiB, produce };
+  } catch (e) {
+    let tail = '';
+    try {
+      tail = readFileSync(logPath, 'utf8').split('\n').slice(-30).join('\n');
+    } catch {
+      // no log yet
+    }
+    throw new Error(`${spec.name} session failed: ${(e as Error).message}\n--- broker log tail ---\n${tail}`);
+  } finally {
+    sampler?.stop();
+    if (child) await stopBroker(child);
+    liveBroker = undefined;
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  if (s.length === 0) return Number.NaN;
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+interface Row {
+  metric: string;
+  kafka: number;
+  strata: number;
+  digits: number;
+}
+
+function rows(kafka: SessionResult[], strata: SessionResult[]): Row[] {
+  const out: Row[] = [];
+  const med = (rs: SessionResult[], f: (r: SessionResult) => number) => median(rs.map(f));
+  for (const acks of ACKS) {
+    const metrics: [string, keyof ProduceResult, number][] = [
+      ['records/s', 'recordsPerSec', 0],
+      ['MB/s', 'mbPerSec', 1],
+      ['avg latency ms', 'avgMs', 1],
+      ['p50 latency ms', 'p50Ms', 0],
+      ['p99 latency ms', 'p99Ms', 0],
+      ['p99.9 latency ms', 'p999Ms', 0],
+    ];
+    for (const [label, key, digits] of metrics) {
+      out.push({
+        metric: `produce acks=${acks} ${label}`,
+        kafka: med(kafka, (r) => r.produce[acks]![key]),
+        strata: med(strata, (r) => r.produce[acks]![key]),
+        digits,
+      });
+    }
+  }
+  out.push({ metric: 'start to first acked produce ms', kafka: med(kafka, (r) => r.startupMs), strata: med(strata, (r) => r.startupMs), digits: 0 });
+  out.push({ metric: 'peak broker RSS MiB', kafka: med(kafka, (r) => r.peakRssMiB), strata: med(strata, (r) => r.peakRssMiB), digits: 0 });
+  return out;
+}
+
+function fmt(n: number, digits: number): string {
+  return n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+function table(rs: Row[]): string {
+  const lines = ['| metric | Kafka 4.1.1 | Strata | Strata/Kafka |', '|---|---:|---:|---:|'];
+  for (const r of rs) {
+    const ratio = r.kafka === 0 ? 'n/a' : (r.strata / r.kafka).toFixed(2);
+    lines.push(`| ${r.metric} | ${fmt(r.kafka, r.digits)} | ${fmt(r.strata, r.digits)} | ${ratio} |`);
+  }
+  return lines.join('\n');
+}
+
+function sh(cmd: string, args: string[]): string {
+  try {
+    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+  } catch (e) {
+    // java -version writes to stderr
+    const err = e as { stderr?: string };
+    return (err.stderr ?? '').trim();
+  }
+}
+
+function machine(): Record<string, string | number> {
+  const javaVersion = execFileSync('java', ['-version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  return {
+    nproc: Number(sh('nproc', [])),
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    memTotalMiB: Math.round(Number(/MemTotal:\s+(\d+)/.exec(readFileSync('/proc/meminfo', 'utf8'))?.[1] ?? 0) / 1024),
+    kernel: sh('uname', ['-sr']),
+    node: process.version,
+    java: (javaVersion || sh('bash', ['-c', 'java -version 2>&1'])).split('\n')[0] ?? 'unknown',
+    strataCommit: sh('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD']),
+  };
+}
+
+async function main(): Promise<void> {
+  const opts = parseArgs(process.argv.slice(2));
+  progress(`options: ${opts.quick ? 'quick, ' : ''}${opts.reps} rep(s), ${opts.records} records of ${RECORD_SIZE} B per run`);
+  const ref = installKafka();
+  const kafka = kafkaSpec(ref);
+  const strata = strataSpec();
+  const order: [BrokerSpec, boolean][] = [[kafka, true], [strata, true]];
+  for (let i = 0; i < opts.reps; i++) order.push([kafka, false], [strata, false]);
+  const results: SessionResult[] = [];
+  const startedAt = new Date();
+  for (const [i, [spec, warmup]] of order.entries()) {
+    progress(`session ${i + 1}/${order.length}: ${spec.name}${warmup ? ' (warm-up, discarded)' : ''}`);
+    results.push(await session(ref, spec, opts, warmup));
+  }
+  const measured = results.filter((r) => !r.warmup);
+  const rs = rows(measured.filter((r) => r.broker === 'kafka'), measured.filter((r) => r.broker === 'strata'));
+  const m = machine();
+  const stamp = startedAt.toISOString().replace(/:/g, '-').replace(/\.\d+Z$/, 'Z');
+  const dir = join(ROOT, 'bench/results');
+  mkdirSync(dir, { recursive: true });
+  const config = {
+    quick: opts.quick,
+    reps: opts.reps,
+    records: opts.records,
+    recordSize: RECORD_SIZE,
+    topic: { partitions: PARTITIONS, replicationFactor: 1 },
+    producerProps: PRODUCER_PROPS,
+    pinning: { broker: `core ${BROKER_CORE}`, client: `core ${CLIENT_CORE}` },
+    kafkaHeap: '-Xms1g -Xmx1g',
+  };
+  writeFileSync(
+    join(dir, `${stamp}.json`),
+    JSON.stringify({ startedAt: startedAt.toISOString(), machine: m, config, medians: rs, sessions: results }, null, 2) + '\n',
+  );
+  const md = [
+    `# Broker benchmark ${startedAt.toISOString()}`,
+    '',
+    `Command: \`npx tsx bench/run.ts${process.argv.slice(2).map((a) => ` ${a}`).join('')}\``,
+    '',
+    `Kafka's ProducerPerformance, ${opts.records.toLocaleString('en-US')} records of ${RECORD_SIZE} B per run, \`--throughput -1\`, ` +
+      `${PRODUCER_PROPS.join(' ')}, topic of ${PARTITIONS} partitions RF 1. Broker on core ${BROKER_CORE}, client on core ${CLIENT_CORE}. ` +
+      `Medians of ${opts.reps} session(s) per broker after one warm-up session each, alternating Kafka and Strata.`,
+    '',
+    table(rs),
+    '',
+    'Machine:',
+    '',
+    ...Object.entries(m).map(([k, v]) => `- ${k}: ${v}`),
+    '',
+  ].join('\n');
+  writeFileSync(join(dir, `${stamp}.md`), md);
+  process.stdout.write(`\n${table(rs)}\n\n`);
+  progress(`wrote bench/results/${stamp}.json and .md`);
+}
+
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(sig, () => {
+    liveBroker?.kill('SIGKILL');
+    process.exit(130);
+  });
+}
+
+main().catch((e: Error) => {
+  liveBroker?.kill('SIGKILL');
+  process.stderr.write(`${e.stack ?? e.message}\n`);
+  process.exit(1);
+});
