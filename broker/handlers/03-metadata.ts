@@ -1,7 +1,9 @@
 // Metadata (key 3), v0-13. One broker, leader of every partition at epoch 0. A request naming
 // unknown topics creates them when auto.create.topics.enable is on and the client allows it
-// (AllowAutoTopicCreation, v4+), answering LEADER_NOT_AVAILABLE for them this time, as Kafka does;
-// otherwise UNKNOWN_TOPIC_OR_PARTITION. Topics can be named by id from v10 (UNKNOWN_TOPIC_ID).
+// (AllowAutoTopicCreation, v4+); otherwise UNKNOWN_TOPIC_OR_PARTITION. Kafka answers
+// LEADER_NOT_AVAILABLE for a topic it has just auto-created, because its controller creates it
+// asynchronously, and clients then wait for their next metadata refresh (librdkafka: up to a
+// second). Strata creates the topic before answering, so it describes it at once, leader and all. Topics can be named by id from v10 (UNKNOWN_TOPIC_ID).
 import type * as G from '../protocol/generated/index.js';
 import { defaultMetadataResponse } from '../protocol/generated/index.js';
 import { ErrorCode } from '../protocol/error-codes.js';
@@ -61,7 +63,7 @@ export const metadataHandler: ApiHandler = {
       if (t !== undefined) return describeTopic(ctx, t);
       if (allowAutoCreate && ctx.settings.autoCreateTopics) {
         const created = autoCreateTopic(ctx, rt.name);
-        return missing(rt.name, created?.id ?? ZERO_UUID, created === null ? ErrorCode.INVALID_TOPIC_EXCEPTION : ErrorCode.LEADER_NOT_AVAILABLE);
+        return created === null ? missing(rt.name, ZERO_UUID, ErrorCode.INVALID_TOPIC_EXCEPTION) : describeTopic(ctx, created);
       }
       return missing(rt.name, ZERO_UUID, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
     });

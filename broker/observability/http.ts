@@ -3,7 +3,6 @@
 // broker recovering its log is alive but not ready).
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import express from 'express';
 import type { BrokerMetrics } from './metrics.js';
 
 export interface HttpEndpoint {
@@ -12,6 +11,9 @@ export interface HttpEndpoint {
 }
 
 export async function startHttpEndpoint(host: string, port: number, metrics: BrokerMetrics, ready: () => boolean): Promise<HttpEndpoint> {
+  // Loaded here, after the Kafka listeners are up: express and its dependencies take about 100 ms to
+  // load, which would otherwise delay the first produce.
+  const { default: express } = await import('express');
   const app = express();
   app.disable('x-powered-by');
   app.get('/metrics', async (_req, res) => {

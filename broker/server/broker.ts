@@ -1,8 +1,10 @@
 // One Strata broker: topic registry and partition logs, the Kafka listeners, the handler table and
 // the HTTP endpoint, started and stopped in order.
 //
-// Start: the HTTP endpoint first (so /healthz answers while logs recover), then the partition logs
-// (recovery runs here), then the Kafka listeners; /readyz turns ready last.
+// Start: the partition logs (recovery runs here), then the Kafka listeners, then the HTTP endpoint;
+// /readyz turns ready last. Recovery is synchronous, so an HTTP endpoint started before it could not
+// answer during it anyway, and starting the Kafka listeners first puts the first acknowledged produce
+// ahead of loading the HTTP framework.
 // Stop (SIGTERM): not ready, stop accepting, wake long-polling fetches, let every connection finish
 // the requests it has read, then close every log cleanly (flush, indexes, producer snapshots, the
 // clean-shutdown marker) so the next start needs no recovery.
@@ -76,11 +78,6 @@ export class Broker {
   async start(): Promise<void> {
     const started = Date.now();
     const log = this.opts.log;
-    if (this.opts.http !== null) {
-      this.http = await startHttpEndpoint(this.opts.http.host, this.opts.http.port, this.metrics, () => this.ready);
-      this.httpPort = this.http.port;
-      log.info('http endpoint listening', { host: this.opts.http.host, port: this.http.port, paths: ['/metrics', '/healthz', '/readyz'] });
-    }
     this.topics = new TopicRegistry(this.opts.logDir, this.opts.logs, log, this.opts.clusterId);
     this.metrics.partitions.set(this.topics.partitionCount());
     const topics = this.topics;
@@ -120,6 +117,11 @@ export class Broker {
       log.info('kafka listener started', { listener: l.name, host: l.host, port });
     }
     if (identity.port === 0) identity.port = this.boundPorts[0]!;
+    if (this.opts.http !== null) {
+      this.http = await startHttpEndpoint(this.opts.http.host, this.opts.http.port, this.metrics, () => this.ready);
+      this.httpPort = this.http.port;
+      log.info('http endpoint listening', { host: this.opts.http.host, port: this.http.port, paths: ['/metrics', '/healthz', '/readyz'] });
+    }
     this.startMaintenance(this.topics);
     this.ready = true;
     log.info('broker started', {
