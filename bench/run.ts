@@ -14,6 +14,8 @@ import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeF
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type ProduceResult, parseEndToEndLatency, parseProducerPerf } from './lib/parse.js';
+import { RssSampler, cpuSeconds } from './lib/proc.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const BROKER_CORE = '0';
@@ -33,11 +35,13 @@ interface Options {
   quick: boolean;
   reps: number;
   records: number;
+  /** Round trips EndToEndLatency makes (one record in flight at a time). */
+  e2eRecords: number;
 }
 
 function parseArgs(argv: string[]): Options {
   const quick = argv.includes('--quick');
-  const opts: Options = { quick, reps: quick ? 1 : 3, records: quick ? 200_000 : 1_000_000 };
+  const opts: Options = { quick, reps: quick ? 1 : 3, records: quick ? 200_000 : 1_000_000, e2eRecords: quick ? 5_000 : 20_000 };
   for (const a of argv) {
     const m = /^--(reps|records)=(\d+)$/.exec(a);
     if (m) opts[m[1] as 'reps' | 'records'] = Number(m[2]);
@@ -118,40 +122,6 @@ async function createTopic(ref: KafkaRef, bootstrap: string): Promise<void> {
   if (r.code !== 0) throw new Error(`TopicCommand failed (${r.code}): ${r.stdout}${r.stderr}`);
 }
 
-interface ProduceResult {
-  recordsPerSec: number;
-  mbPerSec: number;
-  avgMs: number;
-  maxMs: number;
-  p50Ms: number;
-  p95Ms: number;
-  p99Ms: number;
-  p999Ms: number;
-}
-
-// The final summary line of ProducerPerformance, e.g.
-// "200000 records sent, 95238.1 records/sec (93.01 MB/sec), 150.23 ms avg latency, 400.00 ms max latency,
-//  140 ms 50th, 300 ms 95th, 380 ms 99th, 399 ms 99.9th."
-const SUMMARY =
-  /(\d+) records sent, ([\d.]+) records\/sec \(([\d.]+) MB\/sec\), ([\d.]+) ms avg latency, ([\d.]+) ms max latency, (\d+) ms 50th, (\d+) ms 95th, (\d+) ms 99th, (\d+) ms 99\.9th/;
-
-export function parseSummary(out: string, expectRecords: number): ProduceResult {
-  const last = out.split('\n').filter((l) => SUMMARY.test(l)).at(-1);
-  const m = last === undefined ? null : SUMMARY.exec(last);
-  if (!m) throw new Error(`no ProducerPerformance summary line in output:\n${out.slice(-2000)}`);
-  if (Number(m[1]) !== expectRecords) throw new Error(`ProducerPerformance sent ${m[1]} records, expected ${expectRecords}`);
-  return {
-    recordsPerSec: Number(m[2]),
-    mbPerSec: Number(m[3]),
-    avgMs: Number(m[4]),
-    maxMs: Number(m[5]),
-    p50Ms: Number(m[6]),
-    p95Ms: Number(m[7]),
-    p99Ms: Number(m[8]),
-    p999Ms: Number(m[9]),
-  };
-}
-
 async function producerPerf(ref: KafkaRef, bootstrap: string, records: number, acks: string): Promise<ProduceResult> {
   const r = await javaTool(ref, 'org.apache.kafka.tools.ProducerPerformance', [
     '--topic', TOPIC,
@@ -163,7 +133,7 @@ async function producerPerf(ref: KafkaRef, bootstrap: string, records: number, a
   if (r.timedOut) throw new Error(`ProducerPerformance timed out after ${TOOL_TIMEOUT_MS} ms`);
   if (r.code !== 0) throw new Error(`ProducerPerformance failed (${r.code}):\n${(r.stdout + r.stderr).slice(-2000)}`);
   // ProducerPerformance exits 0 even when sends fail; errors show up on stderr/stdout as exceptions.
-  return parseSummary(r.stdout, records);
+  return parseProducerPerf(r.stdout, records);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -244,28 +214,6 @@ function strataSpec(): BrokerSpec {
   };
 }
 
-class RssSampler {
-  peakKiB = 0;
-  private timer: NodeJS.Timeout;
-  constructor(private readonly pid: number) {
-    this.sample();
-    this.timer = setInterval(() => this.sample(), 200);
-  }
-  private sample(): void {
-    try {
-      const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${this.pid}/status`, 'utf8'));
-      if (m) this.peakKiB = Math.max(this.peakKiB, Number(m[1]));
-    } catch {
-      // The process has exited; the peak so far stands.
-    }
-  }
-  stop(): number {
-    this.sample();
-    clearInterval(this.timer);
-    return this.peakKiB;
-  }
-}
-
 let liveBroker: ChildProcess | undefined;
 
 // Produces one record with kcat until a produce is acknowledged. kcat starts in milliseconds, unlike
@@ -322,12 +270,54 @@ async function stopBroker(child: ChildProcess): Promise<void> {
   }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Sessions
+
+/** One figure in the report: how it is named, and how many decimals it shows. */
+interface MetricSpec {
+  key: string;
+  label: string;
+  digits: number;
+}
+
+const METRICS: MetricSpec[] = [];
+function metric(key: string, label: string, digits: number): string {
+  if (!METRICS.some((m) => m.key === key)) METRICS.push({ key, label, digits });
+  return key;
+}
+
+// Declared in report order.
+for (const acks of ACKS) {
+  metric(`java.produce.${acks}.recordsPerSec`, `ProducerPerformance acks=${acks} records/s`, 0);
+  metric(`java.produce.${acks}.mbPerSec`, `ProducerPerformance acks=${acks} MB/s`, 1);
+  metric(`java.produce.${acks}.p50Ms`, `ProducerPerformance acks=${acks} p50 latency ms`, 0);
+  metric(`java.produce.${acks}.p99Ms`, `ProducerPerformance acks=${acks} p99 latency ms`, 0);
+  metric(`java.produce.${acks}.p999Ms`, `ProducerPerformance acks=${acks} p99.9 latency ms`, 0);
+  metric(`java.produce.${acks}.cpuSecPerGB`, `broker CPU s per GB, ProducerPerformance acks=${acks}`, 2);
+}
+metric('e2e.pingpong.avgMs', 'EndToEndLatency (one in flight) avg ms', 2);
+metric('e2e.pingpong.p99Ms', 'EndToEndLatency (one in flight) p99 ms', 0);
+metric('e2e.pingpong.p999Ms', 'EndToEndLatency (one in flight) p99.9 ms', 0);
+metric('startupMs', 'start to first acked produce ms', 0);
+metric('peakRssMiB', 'peak broker RSS MiB (whole session)', 0);
+
 interface SessionResult {
   broker: string;
   warmup: boolean;
-  startupMs: number;
-  peakRssMiB: number;
-  produce: Record<string, ProduceResult>;
+  metrics: Record<string, number>;
+  /** Things the tools reported that did not stop the run, kept with the result. */
+  warnings: string[];
+}
+
+async function endToEndLatency(ref: KafkaRef, bootstrap: string, records: number): Promise<{ r: ReturnType<typeof parseEndToEndLatency>; warning?: string }> {
+  // One partition (the tool requires it), auto-created by the tool's own producer.
+  const r = await javaTool(ref, 'org.apache.kafka.tools.EndToEndLatency', [bootstrap, 'e2e', String(records), '1', String(RECORD_SIZE)]);
+  if (r.timedOut) throw new Error(`EndToEndLatency timed out after ${TOOL_TIMEOUT_MS} ms`);
+  const parsed = parseEndToEndLatency(r.stdout);
+  // The tool prints its percentiles before closing its consumer; an error while closing does not
+  // change the figures, so it is kept as a warning.
+  if (r.code !== 0) return { r: parsed, warning: `EndToEndLatency exited ${r.code}: ${(r.stdout + r.stderr).split('\n').filter((l) => /Exception|Error/.test(l))[0] ?? ''}` };
+  return { r: parsed };
 }
 
 async function session(ref: KafkaRef, spec: BrokerSpec, opts: Options, warmup: boolean): Promise<SessionResult> {
@@ -335,6 +325,8 @@ async function session(ref: KafkaRef, spec: BrokerSpec, opts: Options, warmup: b
   const logPath = join(dataDir, 'broker.log');
   let child: ChildProcess | undefined;
   let sampler: RssSampler | undefined;
+  const metrics: Record<string, number> = {};
+  const warnings: string[] = [];
   try {
     const { cmd, args } = await spec.prepare(dataDir);
     const log = createWriteStream(logPath);
@@ -344,25 +336,41 @@ async function session(ref: KafkaRef, spec: BrokerSpec, opts: Options, warmup: b
     child.stdout!.pipe(log);
     child.stderr!.pipe(log);
     // taskset execs the broker, so this pid is the JVM or Node process itself.
-    sampler = new RssSampler(child.pid!);
-    const startupMs = await waitFirstAck(spec.bootstrap, child, spawnedAt);
-    progress(`${spec.name}: first produce acknowledged ${startupMs.toFixed(0)} ms after spawn`);
+    const pid = child.pid!;
+    sampler = new RssSampler(pid);
+    metrics.startupMs = await waitFirstAck(spec.bootstrap, child, spawnedAt);
+    progress(`${spec.name}: first produce acknowledged ${metrics.startupMs.toFixed(0)} ms after spawn`);
     await createTopic(ref, spec.bootstrap);
     // In-session warm-up: a fresh process has cold JITs (HotSpot and V8) either way.
     const warmRecords = Math.max(10_000, Math.floor(opts.records / 4));
     await producerPerf(ref, spec.bootstrap, warmRecords, '1');
     progress(`${spec.name}: warmed up with ${warmRecords} records`);
-    const produce: Record<string, ProduceResult> = {};
+    const gb = (opts.records * RECORD_SIZE) / 1e9;
     for (const acks of ACKS) {
-      const r = await producerPerf(ref, spec.bootstrap, opts.records, acks);
-      produce[acks] = r;
+      const cpuBefore = cpuSeconds(pid);
+      const r: ProduceResult = await producerPerf(ref, spec.bootstrap, opts.records, acks);
+      const cpuSecPerGB = (cpuSeconds(pid) - cpuBefore) / gb;
+      const k = `java.produce.${acks}`;
+      Object.assign(metrics, {
+        [`${k}.recordsPerSec`]: r.recordsPerSec,
+        [`${k}.mbPerSec`]: r.mbPerSec,
+        [`${k}.p50Ms`]: r.p50Ms,
+        [`${k}.p99Ms`]: r.p99Ms,
+        [`${k}.p999Ms`]: r.p999Ms,
+        [`${k}.cpuSecPerGB`]: cpuSecPerGB,
+      });
       progress(
-        `${spec.name}: acks=${acks} ${r.recordsPerSec.toFixed(0)} rec/s ${r.mbPerSec.toFixed(1)} MB/s avg ${r.avgMs} ms p50 ${r.p50Ms} p99 ${r.p99Ms} p99.9 ${r.p999Ms} ms`,
+        `${spec.name}: ProducerPerformance acks=${acks} ${r.recordsPerSec.toFixed(0)} rec/s ${r.mbPerSec.toFixed(1)} MB/s ` +
+          `p50 ${r.p50Ms} p99 ${r.p99Ms} p99.9 ${r.p999Ms} ms, broker ${cpuSecPerGB.toFixed(2)} CPU s/GB`,
       );
     }
-    const peakRssMiB = sampler.stop() / 1024;
-    progress(`${spec.name}: peak RSS ${peakRssMiB.toFixed(0)} MiB`);
-    return { broker: spec.name, warmup, startupMs, peakRssMiB, produce };
+    const e2e = await endToEndLatency(ref, spec.bootstrap, opts.e2eRecords);
+    if (e2e.warning) warnings.push(e2e.warning);
+    Object.assign(metrics, { 'e2e.pingpong.avgMs': e2e.r.avgMs, 'e2e.pingpong.p99Ms': e2e.r.p99Ms, 'e2e.pingpong.p999Ms': e2e.r.p999Ms });
+    progress(`${spec.name}: EndToEndLatency avg ${e2e.r.avgMs} ms p50 ${e2e.r.p50Ms} p99 ${e2e.r.p99Ms} p99.9 ${e2e.r.p999Ms} ms`);
+    metrics.peakRssMiB = sampler.stop();
+    progress(`${spec.name}: peak RSS ${metrics.peakRssMiB.toFixed(0)} MiB`);
+    return { broker: spec.name, warmup, metrics, warnings };
   } catch (e) {
     let tail = '';
     try {
@@ -391,48 +399,44 @@ function median(xs: number[]): number {
 
 interface Row {
   metric: string;
-  kafka: number;
-  strata: number;
   digits: number;
+  kafka: number[];
+  strata: number[];
 }
 
 function rows(kafka: SessionResult[], strata: SessionResult[]): Row[] {
-  const out: Row[] = [];
-  const med = (rs: SessionResult[], f: (r: SessionResult) => number) => median(rs.map(f));
-  for (const acks of ACKS) {
-    const metrics: [string, keyof ProduceResult, number][] = [
-      ['records/s', 'recordsPerSec', 0],
-      ['MB/s', 'mbPerSec', 1],
-      ['avg latency ms', 'avgMs', 1],
-      ['p50 latency ms', 'p50Ms', 0],
-      ['p99 latency ms', 'p99Ms', 0],
-      ['p99.9 latency ms', 'p999Ms', 0],
-    ];
-    for (const [label, key, digits] of metrics) {
-      out.push({
-        metric: `produce acks=${acks} ${label}`,
-        kafka: med(kafka, (r) => r.produce[acks]![key]),
-        strata: med(strata, (r) => r.produce[acks]![key]),
-        digits,
-      });
-    }
-  }
-  out.push({ metric: 'start to first acked produce ms', kafka: med(kafka, (r) => r.startupMs), strata: med(strata, (r) => r.startupMs), digits: 0 });
-  out.push({ metric: 'peak broker RSS MiB', kafka: med(kafka, (r) => r.peakRssMiB), strata: med(strata, (r) => r.peakRssMiB), digits: 0 });
-  return out;
+  return METRICS.map((m) => ({
+    metric: m.label,
+    digits: m.digits,
+    kafka: kafka.map((r) => r.metrics[m.key]).filter((v): v is number => v !== undefined),
+    strata: strata.map((r) => r.metrics[m.key]).filter((v): v is number => v !== undefined),
+  })).filter((r) => r.kafka.length > 0 || r.strata.length > 0);
 }
 
 function fmt(n: number, digits: number): string {
-  return n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  return Number.isFinite(n) ? n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }) : 'n/a';
+}
+
+/** "median (min–max)" when there is more than one session, else the single figure. */
+function cell(xs: number[], digits: number): string {
+  if (xs.length <= 1) return fmt(median(xs), digits);
+  return `${fmt(median(xs), digits)} (${fmt(Math.min(...xs), digits)}–${fmt(Math.max(...xs), digits)})`;
 }
 
 function table(rs: Row[]): string {
   const lines = ['| metric | Kafka 4.1.1 | Strata | Strata/Kafka |', '|---|---:|---:|---:|'];
   for (const r of rs) {
-    const ratio = r.kafka === 0 ? 'n/a' : (r.strata / r.kafka).toFixed(2);
-    lines.push(`| ${r.metric} | ${fmt(r.kafka, r.digits)} | ${fmt(r.strata, r.digits)} | ${ratio} |`);
+    const k = median(r.kafka);
+    const s = median(r.strata);
+    const ratio = k === 0 || !Number.isFinite(k) || !Number.isFinite(s) ? 'n/a' : (s / k).toFixed(2);
+    lines.push(`| ${r.metric} | ${cell(r.kafka, r.digits)} | ${cell(r.strata, r.digits)} | ${ratio} |`);
   }
   return lines.join('\n');
+}
+
+function warningLines(results: SessionResult[]): string[] {
+  const all = results.flatMap((r, i) => r.warnings.map((w) => `- session ${i + 1} (${r.broker}${r.warmup ? ', warm-up' : ''}): ${w}`));
+  return all.length === 0 ? [] : ['Warnings from the tools (the run went on):', '', ...all, ''];
 }
 
 function sh(cmd: string, args: string[]): string {
@@ -490,7 +494,7 @@ async function main(): Promise<void> {
   };
   writeFileSync(
     join(dir, `${stamp}.json`),
-    JSON.stringify({ startedAt: startedAt.toISOString(), machine: m, config, medians: rs, sessions: results }, null, 2) + '\n',
+    JSON.stringify({ startedAt: startedAt.toISOString(), machine: m, config, rows: rs, sessions: results }, null, 2) + '\n',
   );
   const md = [
     `# Broker benchmark ${startedAt.toISOString()}`,
@@ -503,6 +507,9 @@ async function main(): Promise<void> {
     '',
     table(rs),
     '',
+    'Cells are the median over the measured sessions, with the lowest and highest in brackets.',
+    '',
+    ...warningLines(results),
     'Machine:',
     '',
     ...Object.entries(m).map(([k, v]) => `- ${k}: ${v}`),
