@@ -305,6 +305,18 @@ describe('relations between keys', () => {
     expect(fails('group.min.session.timeout.ms=2000000')).toMatchObject({ key: 'group.min.session.timeout.ms' });
     expect(fails('log.cleaner.min.compaction.lag.ms=10', 'log.cleaner.max.compaction.lag.ms=5')).toMatchObject({ key: 'log.cleaner.min.compaction.lag.ms' });
   });
+
+  it('consumer-protocol group timeouts keep min <= value <= max and the heartbeat below the session timeout', () => {
+    expect(fails('group.consumer.session.timeout.ms=10000')).toMatchObject({ key: 'group.consumer.session.timeout.ms', message: expect.stringMatching(/min\.session\.timeout\.ms \(45000\) must not exceed/) });
+    expect(fails('group.consumer.max.heartbeat.interval.ms=4000')).toMatchObject({ key: 'group.consumer.max.heartbeat.interval.ms' });
+    expect(fails('group.consumer.heartbeat.interval.ms=45000', 'group.consumer.max.heartbeat.interval.ms=50000')).toMatchObject({
+      key: 'group.consumer.heartbeat.interval.ms',
+      message: expect.stringMatching(/must be below group\.consumer\.session\.timeout\.ms/),
+    });
+    expect(fails('group.coordinator.rebalance.protocols=consumer')).toMatchObject({ key: 'group.coordinator.rebalance.protocols' });
+    expect(fails('group.consumer.assignors=sticky')).toMatchObject({ key: 'group.consumer.assignors', message: expect.stringMatching(/uniform/) });
+    expect(cfg('group.consumer.assignors=range,uniform').groupConsumerAssignors).toEqual(['range', 'uniform']);
+  });
 });
 
 describe('passwords', () => {

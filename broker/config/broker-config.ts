@@ -200,6 +200,25 @@ export function loadBrokerConfig(options: LoadOptions): LoadResult {
       settings.has('group.min.session.timeout.ms') ? 'group.min.session.timeout.ms' : 'group.max.session.timeout.ms',
     );
   }
+  // The consumer-protocol group bounds, as Kafka's group coordinator checks them at start-up.
+  const orderedPairs: [string, number, string, number][] = [
+    ['group.consumer.min.session.timeout.ms', d.groupConsumerMinSessionTimeoutMs, 'group.consumer.session.timeout.ms', d.groupConsumerSessionTimeoutMs],
+    ['group.consumer.session.timeout.ms', d.groupConsumerSessionTimeoutMs, 'group.consumer.max.session.timeout.ms', d.groupConsumerMaxSessionTimeoutMs],
+    ['group.consumer.min.heartbeat.interval.ms', d.groupConsumerMinHeartbeatIntervalMs, 'group.consumer.heartbeat.interval.ms', d.groupConsumerHeartbeatIntervalMs],
+    ['group.consumer.heartbeat.interval.ms', d.groupConsumerHeartbeatIntervalMs, 'group.consumer.max.heartbeat.interval.ms', d.groupConsumerMaxHeartbeatIntervalMs],
+  ];
+  for (const [lowKey, low, highKey, high] of orderedPairs) {
+    if (low > high) throw new ConfigError(`${lowKey} (${low}) must not exceed ${highKey} (${high})`, settings.has(lowKey) ? lowKey : highKey);
+  }
+  if (d.groupConsumerHeartbeatIntervalMs >= d.groupConsumerSessionTimeoutMs) {
+    throw new ConfigError(
+      `group.consumer.heartbeat.interval.ms (${d.groupConsumerHeartbeatIntervalMs}) must be below group.consumer.session.timeout.ms (${d.groupConsumerSessionTimeoutMs})`,
+      settings.has('group.consumer.heartbeat.interval.ms') ? 'group.consumer.heartbeat.interval.ms' : 'group.consumer.session.timeout.ms',
+    );
+  }
+  if (!d.groupCoordinatorRebalanceProtocols.includes('classic')) {
+    throw new ConfigError('group.coordinator.rebalance.protocols must include classic (allowed: classic, consumer)', 'group.coordinator.rebalance.protocols');
+  }
   if (d.logCleanerMinCompactionLagMs > d.logCleanerMaxCompactionLagMs) {
     throw new ConfigError(
       `log.cleaner.min.compaction.lag.ms (${d.logCleanerMinCompactionLagMs}) must not exceed log.cleaner.max.compaction.lag.ms (${formatValue(brokerKey('log.cleaner.max.compaction.lag.ms')!, d.logCleanerMaxCompactionLagMs)})`,

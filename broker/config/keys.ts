@@ -269,6 +269,58 @@ export const BROKER_KEYS = [
     doc: 'Most members a consumer group may have; a member joining beyond it gets GROUP_MAX_SIZE_REACHED.',
     validator: atLeast(1),
   }),
+  int('group.consumer.session.timeout.ms', 45000, {
+    group: 'topics',
+    importance: 'medium',
+    doc: 'Session timeout of members of consumer-protocol groups (KIP-848): a member that sends no heartbeat for this long is fenced and its partitions reassigned.',
+    validator: atLeast(1),
+  }),
+  int('group.consumer.min.session.timeout.ms', 45000, {
+    group: 'topics',
+    importance: 'medium',
+    doc: 'Smallest group.consumer.session.timeout.ms a group may be given.',
+    validator: atLeast(1),
+  }),
+  int('group.consumer.max.session.timeout.ms', 60000, {
+    group: 'topics',
+    importance: 'medium',
+    doc: 'Largest group.consumer.session.timeout.ms a group may be given.',
+    validator: atLeast(1),
+  }),
+  int('group.consumer.heartbeat.interval.ms', 5000, {
+    group: 'topics',
+    importance: 'medium',
+    doc: 'Heartbeat interval the coordinator tells members of consumer-protocol groups to use. Must be below group.consumer.session.timeout.ms.',
+    validator: atLeast(1),
+  }),
+  int('group.consumer.min.heartbeat.interval.ms', 5000, {
+    group: 'topics',
+    importance: 'medium',
+    doc: 'Smallest group.consumer.heartbeat.interval.ms a group may be given.',
+    validator: atLeast(1),
+  }),
+  int('group.consumer.max.heartbeat.interval.ms', 15000, {
+    group: 'topics',
+    importance: 'medium',
+    doc: 'Largest group.consumer.heartbeat.interval.ms a group may be given.',
+    validator: atLeast(1),
+  }),
+  int('group.consumer.max.size', INT32_MAX, {
+    group: 'topics',
+    importance: 'medium',
+    doc: 'Most members a consumer-protocol group may have; a member joining beyond it gets GROUP_MAX_SIZE_REACHED.',
+    validator: atLeast(1),
+  }),
+  choiceList('group.consumer.assignors', ['uniform', 'range'], ['uniform', 'range'], {
+    group: 'topics',
+    importance: 'medium',
+    doc: 'Server-side assignors of consumer-protocol groups, by name. A member may ask for one with group.remote.assignor; the first is used otherwise.',
+  }),
+  choiceList('group.coordinator.rebalance.protocols', ['classic', 'consumer'], ['classic', 'consumer'], {
+    group: 'topics',
+    importance: 'medium',
+    doc: 'Group protocols the coordinator serves. Without consumer, ConsumerGroupHeartbeat and ConsumerGroupDescribe are not advertised. classic is required.',
+  }),
   int('transaction.state.log.num.partitions', 50, {
     group: 'topics',
     importance: 'high',
