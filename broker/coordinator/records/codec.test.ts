@@ -251,12 +251,11 @@ describe('value versions Strata writes (as Kafka 4.1 does)', () => {
 
     const expiring: CoordinatorRecord = { type: 'offset-commit', key: offsetKey, value: { ...offsetValue, topicId: TOPIC_A, expireTimestampMs: T0 + 1000n } };
     expect(writtenValueVersion(expiring)).toBe(1);
-    const back = decodeRecord(encodeKey(expiring), encodeRecord(expiring).value);
-    expect(back).toEqual({
-      type: 'offset-commit',
-      key: offsetKey,
-      value: { ...offsetValue, leaderEpoch: -1, topicId: Uuid.ZERO, expireTimestampMs: T0 + 1000n },
-    });
+    const encoded = encodeRecord(expiring);
+    const written = { type: 'offset-commit', key: offsetKey, value: { ...offsetValue, leaderEpoch: -1, topicId: Uuid.ZERO, expireTimestampMs: T0 + 1000n } };
+    expect(decodeRecord(encoded.key, encoded.value)).toEqual(written);
+    // The record handed back for replay holds what the bytes hold, not what was asked for.
+    expect(encoded.record).toEqual(written);
   });
 
   it('group metadata is v3; the consumer group records v0', () => {
@@ -364,7 +363,7 @@ const anyRecord: fc.Arbitrary<CoordinatorRecord> = fc.oneof(
     type: fc.constant('offset-commit' as const),
     key: fc.record({ groupId: str, topic: str, partition: int32 }),
     value: fc.option(
-      fc.record({ offset: int64, leaderEpoch: int32, metadata: str, commitTimestampMs: int64, expireTimestampMs: fc.constant(-1n), topicId: uuid }),
+      fc.record({ offset: int64, leaderEpoch: int32, metadata: str, commitTimestampMs: int64, expireTimestampMs: fc.oneof(fc.constant(-1n), int64), topicId: uuid }),
     ),
   }),
   fc.record({
@@ -469,7 +468,10 @@ describe('round trips', () => {
     fc.assert(
       fc.property(anyRecord, (record) => {
         const e = encodeRecord(record);
-        expect(decodeRecord(e.key, e.value)).toEqual(record);
+        expect(decodeRecord(e.key, e.value)).toEqual(e.record);
+        // Only an offset commit written as v1 (it has an expire timestamp) loses fields.
+        const v1 = record.type === 'offset-commit' && record.value !== null && record.value.expireTimestampMs !== -1n;
+        if (!v1) expect(e.record).toEqual(record);
       }),
       { numRuns: 500 },
     );

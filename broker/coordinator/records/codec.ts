@@ -595,9 +595,19 @@ export function encodeValue(record: CoordinatorRecord, version = writtenValueVer
   return w.toBuffer();
 }
 
-/** Encodes a record as Kafka 4.1 would write it: its key, and its value (null for a tombstone). */
+/**
+ * Encodes a record as Kafka 4.1 would write it: its key, and its value (null for a tombstone). The
+ * returned `record` holds what the bytes hold: fields the written version lacks (an offset commit
+ * with an expire timestamp is v1, without leader epoch and topic id) are set to their defaults, so
+ * replaying it after the append gives the same state as loading the log later.
+ */
 export function encodeRecord(record: CoordinatorRecord): EncodedRecord {
-  return { record, key: encodeKey(record), value: encodeValue(record) };
+  const version = writtenValueVersion(record);
+  let written = record;
+  if (record.type === 'offset-commit' && record.value !== null && version < 3) {
+    written = { ...record, value: { ...record.value, leaderEpoch: -1, topicId: Uuid.ZERO } };
+  }
+  return { record: written, key: encodeKey(written), value: encodeValue(written, version) };
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -1,0 +1,2 @@
+export * from './offset-store.js';
+export * from './expiry.js';
