@@ -14,15 +14,26 @@ import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeF
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type ProduceResult, parseEndToEndLatency, parseProducerPerf } from './lib/parse.js';
+import {
+  type ProduceResult,
+  type RdkafkaConsumeResult,
+  type RdkafkaProduceResult,
+  latencyPercentilesMs,
+  parseEndToEndLatency,
+  parseProducerPerf,
+  parseRdkafkaConsume,
+  parseRdkafkaProduce,
+} from './lib/parse.js';
 import { RssSampler, cpuSeconds } from './lib/proc.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const BROKER_CORE = '0';
 const CLIENT_CORE = '1';
 const TOPIC = 'perf';
+const LATENCY_TOPIC = 'lat';
 const PARTITIONS = 6;
 const RECORD_SIZE = 1024;
+const MiB = 1024 * 1024;
 // Same batching for both brokers: the client, not the broker, decides batch shape.
 const PRODUCER_PROPS = ['linger.ms=5', 'batch.size=131072'];
 const ACKS = ['1', 'all'] as const;
@@ -37,11 +48,13 @@ interface Options {
   records: number;
   /** Round trips EndToEndLatency makes (one record in flight at a time). */
   e2eRecords: number;
+  /** How long the fixed-rate end-to-end latency run lasts. */
+  latencySeconds: number;
 }
 
 function parseArgs(argv: string[]): Options {
   const quick = argv.includes('--quick');
-  const opts: Options = { quick, reps: quick ? 1 : 3, records: quick ? 200_000 : 1_000_000, e2eRecords: quick ? 5_000 : 20_000 };
+  const opts: Options = { quick, reps: quick ? 1 : 3, records: quick ? 200_000 : 1_000_000, e2eRecords: quick ? 5_000 : 20_000, latencySeconds: quick ? 10 : 30 };
   for (const a of argv) {
     const m = /^--(reps|records)=(\d+)$/.exec(a);
     if (m) opts[m[1] as 'reps' | 'records'] = Number(m[2]);
@@ -63,6 +76,8 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 interface KafkaRef {
   classpath: string;
   log4j: string;
+  /** librdkafka's rdkafka_performance, built by hack/bench/install-rdkafka-perf.sh. */
+  rdkafkaPerf: string;
 }
 
 function installKafka(): KafkaRef {
@@ -70,7 +85,11 @@ function installKafka(): KafkaRef {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
   }).trim();
-  return { classpath: `${lib}/*`, log4j: join(dirname(lib), 'log4j2.properties') };
+  const rdkafkaPerf = execFileSync('bash', [join(ROOT, 'hack/bench/install-rdkafka-perf.sh')], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  }).trim();
+  return { classpath: `${lib}/*`, log4j: join(dirname(lib), 'log4j2.properties'), rdkafkaPerf };
 }
 
 interface RunResult {
@@ -112,11 +131,11 @@ function javaTool(ref: KafkaRef, mainClass: string, args: string[], timeoutMs = 
   );
 }
 
-async function createTopic(ref: KafkaRef, bootstrap: string): Promise<void> {
+async function createTopic(ref: KafkaRef, bootstrap: string, topic = TOPIC): Promise<void> {
   const r = await javaTool(
     ref,
     'org.apache.kafka.tools.TopicCommand',
-    ['--bootstrap-server', bootstrap, '--create', '--topic', TOPIC, '--partitions', String(PARTITIONS), '--replication-factor', '1'],
+    ['--bootstrap-server', bootstrap, '--create', '--topic', topic, '--partitions', String(PARTITIONS), '--replication-factor', '1'],
     60_000,
   );
   if (r.code !== 0) throw new Error(`TopicCommand failed (${r.code}): ${r.stdout}${r.stderr}`);
@@ -134,6 +153,49 @@ async function producerPerf(ref: KafkaRef, bootstrap: string, records: number, a
   if (r.code !== 0) throw new Error(`ProducerPerformance failed (${r.code}):\n${(r.stdout + r.stderr).slice(-2000)}`);
   // ProducerPerformance exits 0 even when sends fail; errors show up on stderr/stdout as exceptions.
   return parseProducerPerf(r.stdout, records);
+}
+
+// librdkafka's rdkafka_performance: a C client light enough that the broker, not the client, is the
+// limit. Same batching as the Java producer; a random partition per message (sticky partitioning
+// off) so the six partitions get even shares.
+const RDKAFKA_PRODUCER_PROPS = ['-X', 'linger.ms=5', '-X', 'batch.size=131072', '-X', 'sticky.partitioning.linger.ms=0', '-X', 'log_level=3'];
+const ALL_PARTITIONS = Array.from({ length: PARTITIONS }, (_, p) => ['-p', String(p)]).flat();
+
+function rdkafka(ref: KafkaRef, args: string[], timeoutMs = TOOL_TIMEOUT_MS): Promise<RunResult> {
+  return run('taskset', ['-c', CLIENT_CORE, ref.rdkafkaPerf, ...args], timeoutMs);
+}
+
+function checked(tool: string, r: RunResult): string {
+  if (r.timedOut) throw new Error(`${tool} timed out:\n${(r.stdout + r.stderr).slice(-2000)}`);
+  if (r.code !== 0) throw new Error(`${tool} failed (${r.code}):\n${(r.stdout + r.stderr).slice(-2000)}`);
+  return r.stdout;
+}
+
+async function rdkafkaProduce(ref: KafkaRef, bootstrap: string, records: number, acks: string): Promise<RdkafkaProduceResult> {
+  const r = await rdkafka(ref, ['-P', '-t', TOPIC, '-b', bootstrap, '-s', String(RECORD_SIZE), '-c', String(records), '-a', acks === 'all' ? '-1' : acks, ...RDKAFKA_PRODUCER_PROPS, '-q']);
+  return parseRdkafkaProduce(checked('rdkafka_performance producer', r), records);
+}
+
+async function rdkafkaConsume(ref: KafkaRef, bootstrap: string, records: number): Promise<RdkafkaConsumeResult> {
+  const r = await rdkafka(ref, ['-C', '-t', TOPIC, '-b', bootstrap, ...ALL_PARTITIONS, '-o', 'beginning', '-c', String(records), '-X', 'log_level=3', '-q']);
+  return parseRdkafkaConsume(checked('rdkafka_performance consumer', r), records);
+}
+
+/** End-to-end latency at a fixed offered rate: a consumer reading from the end of topic `lat`, then a
+ *  producer sending `rate` messages/s that carry their send time; the consumer writes each
+ *  message's send-to-receive latency. Percentiles come from those per-message figures. */
+async function fixedRateLatency(ref: KafkaRef, bootstrap: string, rate: number, seconds: number, dir: string) {
+  const count = Math.max(1000, Math.round(rate * seconds));
+  const file = join(dir, 'latency-us.txt');
+  const consumer = rdkafka(ref, ['-C', '-t', LATENCY_TOPIC, '-b', bootstrap, ...ALL_PARTITIONS, '-o', 'end', '-l', '-A', file, '-c', String(count), '-X', 'log_level=3', '-q'], TOOL_TIMEOUT_MS);
+  // The consumer must have its end offsets before the first message is sent, or it would miss it and
+  // never reach its count. Two seconds is ample on loopback; a miss shows up as a timeout, not a
+  // wrong figure.
+  await sleep(2000);
+  const producer = await rdkafka(ref, ['-P', '-t', LATENCY_TOPIC, '-b', bootstrap, '-s', String(RECORD_SIZE), '-c', String(count), '-r', String(Math.round(rate)), '-a', '-1', '-l', ...RDKAFKA_PRODUCER_PROPS, '-q']);
+  const produced = parseRdkafkaProduce(checked('rdkafka_performance latency producer', producer), count);
+  checked('rdkafka_performance latency consumer', await consumer);
+  return { ...latencyPercentilesMs(readFileSync(file, 'utf8'), count), achievedRate: produced.msgsPerSec };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -295,6 +357,19 @@ for (const acks of ACKS) {
   metric(`java.produce.${acks}.p999Ms`, `ProducerPerformance acks=${acks} p99.9 latency ms`, 0);
   metric(`java.produce.${acks}.cpuSecPerGB`, `broker CPU s per GB, ProducerPerformance acks=${acks}`, 2);
 }
+for (const acks of ACKS) {
+  metric(`rdkafka.produce.${acks}.recordsPerSec`, `rdkafka_performance produce acks=${acks} records/s`, 0);
+  metric(`rdkafka.produce.${acks}.mbPerSec`, `rdkafka_performance produce acks=${acks} MiB/s`, 1);
+  metric(`rdkafka.produce.${acks}.cpuSecPerGB`, `broker CPU s per GB, rdkafka_performance acks=${acks}`, 2);
+}
+metric('rdkafka.consume.recordsPerSec', 'rdkafka_performance consume records/s', 0);
+metric('rdkafka.consume.mbPerSec', 'rdkafka_performance consume MiB/s', 1);
+metric('rdkafka.consume.cpuSecPerGB', 'broker CPU s per GB consumed, rdkafka_performance', 2);
+metric('e2e.fixed.rate', 'fixed-rate end-to-end: offered records/s (acks=all)', 0);
+metric('e2e.fixed.p50Ms', 'fixed-rate end-to-end latency p50 ms', 2);
+metric('e2e.fixed.p99Ms', 'fixed-rate end-to-end latency p99 ms', 2);
+metric('e2e.fixed.p999Ms', 'fixed-rate end-to-end latency p99.9 ms', 2);
+metric('e2e.fixed.peakRssMiB', 'peak broker RSS MiB under the fixed-rate load', 0);
 metric('e2e.pingpong.avgMs', 'EndToEndLatency (one in flight) avg ms', 2);
 metric('e2e.pingpong.p99Ms', 'EndToEndLatency (one in flight) p99 ms', 0);
 metric('e2e.pingpong.p999Ms', 'EndToEndLatency (one in flight) p99.9 ms', 0);
@@ -320,7 +395,12 @@ async function endToEndLatency(ref: KafkaRef, bootstrap: string, records: number
   return { r: parsed };
 }
 
-async function session(ref: KafkaRef, spec: BrokerSpec, opts: Options, warmup: boolean): Promise<SessionResult> {
+/** What one session learns for the ones after it. */
+interface RunState {
+  offeredRate?: number;
+}
+
+async function session(ref: KafkaRef, spec: BrokerSpec, opts: Options, warmup: boolean, state: RunState): Promise<SessionResult> {
   const dataDir = mkdtempSync(join(tmpdir(), `strata-bench-${spec.name}-`));
   const logPath = join(dataDir, 'broker.log');
   let child: ChildProcess | undefined;
@@ -363,6 +443,46 @@ async function session(ref: KafkaRef, spec: BrokerSpec, opts: Options, warmup: b
         `${spec.name}: ProducerPerformance acks=${acks} ${r.recordsPerSec.toFixed(0)} rec/s ${r.mbPerSec.toFixed(1)} MB/s ` +
           `p50 ${r.p50Ms} p99 ${r.p99Ms} p99.9 ${r.p999Ms} ms, broker ${cpuSecPerGB.toFixed(2)} CPU s/GB`,
       );
+    }
+    for (const acks of ACKS) {
+      const cpuBefore = cpuSeconds(pid);
+      const r = await rdkafkaProduce(ref, spec.bootstrap, opts.records, acks);
+      const cpuSecPerGB = (cpuSeconds(pid) - cpuBefore) / gb;
+      const k = `rdkafka.produce.${acks}`;
+      Object.assign(metrics, {
+        [`${k}.recordsPerSec`]: r.msgsPerSec,
+        [`${k}.mbPerSec`]: (r.msgsPerSec * RECORD_SIZE) / MiB,
+        [`${k}.cpuSecPerGB`]: cpuSecPerGB,
+      });
+      progress(`${spec.name}: rdkafka_performance acks=${acks} ${r.msgsPerSec} rec/s, broker ${cpuSecPerGB.toFixed(2)} CPU s/GB`);
+      // Half of Kafka's maximum, measured in its warm-up session, is the offered load of every
+      // fixed-rate latency run that follows, for both brokers.
+      if (acks === '1' && spec.name === 'kafka' && state.offeredRate === undefined) {
+        state.offeredRate = r.msgsPerSec / 2;
+        progress(`fixed-rate latency runs will offer ${state.offeredRate.toFixed(0)} records/s (half of Kafka's rdkafka_performance acks=1)`);
+      }
+    }
+    {
+      // The topic now holds the warm-up, two Java runs and two rdkafka runs; read two runs' worth.
+      const records = opts.records * 2;
+      const cpuBefore = cpuSeconds(pid);
+      const r = await rdkafkaConsume(ref, spec.bootstrap, records);
+      const cpuSecPerGB = (cpuSeconds(pid) - cpuBefore) / ((records * RECORD_SIZE) / 1e9);
+      Object.assign(metrics, {
+        'rdkafka.consume.recordsPerSec': r.msgsPerSec,
+        'rdkafka.consume.mbPerSec': (r.msgsPerSec * RECORD_SIZE) / MiB,
+        'rdkafka.consume.cpuSecPerGB': cpuSecPerGB,
+      });
+      progress(`${spec.name}: rdkafka_performance consume ${r.msgsPerSec} rec/s, broker ${cpuSecPerGB.toFixed(2)} CPU s/GB`);
+    }
+    {
+      await createTopic(ref, spec.bootstrap, LATENCY_TOPIC);
+      const rate = state.offeredRate!;
+      sampler.reset();
+      const r = await fixedRateLatency(ref, spec.bootstrap, rate, opts.latencySeconds, dataDir);
+      const peak = sampler.reset();
+      Object.assign(metrics, { 'e2e.fixed.rate': r.achievedRate, 'e2e.fixed.p50Ms': r.p50Ms, 'e2e.fixed.p99Ms': r.p99Ms, 'e2e.fixed.p999Ms': r.p999Ms, 'e2e.fixed.peakRssMiB': peak });
+      progress(`${spec.name}: fixed-rate ${r.achievedRate} rec/s end-to-end p50 ${r.p50Ms} p99 ${r.p99Ms} p99.9 ${r.p999Ms} ms, peak RSS ${peak.toFixed(0)} MiB`);
     }
     const e2e = await endToEndLatency(ref, spec.bootstrap, opts.e2eRecords);
     if (e2e.warning) warnings.push(e2e.warning);
@@ -471,10 +591,11 @@ async function main(): Promise<void> {
   const order: [BrokerSpec, boolean][] = [[kafka, true], [strata, true]];
   for (let i = 0; i < opts.reps; i++) order.push([kafka, false], [strata, false]);
   const results: SessionResult[] = [];
+  const state: RunState = {};
   const startedAt = new Date();
   for (const [i, [spec, warmup]] of order.entries()) {
     progress(`session ${i + 1}/${order.length}: ${spec.name}${warmup ? ' (warm-up, discarded)' : ''}`);
-    results.push(await session(ref, spec, opts, warmup));
+    results.push(await session(ref, spec, opts, warmup, state));
   }
   const measured = results.filter((r) => !r.warmup);
   const rs = rows(measured.filter((r) => r.broker === 'kafka'), measured.filter((r) => r.broker === 'strata'));
@@ -501,9 +622,14 @@ async function main(): Promise<void> {
     '',
     `Command: \`npx tsx bench/run.ts${process.argv.slice(2).map((a) => ` ${a}`).join('')}\``,
     '',
-    `Kafka's ProducerPerformance, ${opts.records.toLocaleString('en-US')} records of ${RECORD_SIZE} B per run, \`--throughput -1\`, ` +
-      `${PRODUCER_PROPS.join(' ')}, topic of ${PARTITIONS} partitions RF 1. Broker on core ${BROKER_CORE}, client on core ${CLIENT_CORE}. ` +
-      `Medians of ${opts.reps} session(s) per broker after one warm-up session each, alternating Kafka and Strata.`,
+    `Each session: one broker on a fresh data directory, topic \`${TOPIC}\` of ${PARTITIONS} partitions RF 1, ${RECORD_SIZE} B records. ` +
+      `Kafka's ProducerPerformance (${opts.records.toLocaleString('en-US')} records per run, ${PRODUCER_PROPS.join(' ')}) and librdkafka's ` +
+      `rdkafka_performance (same count and batching) at acks=1 and acks=all; rdkafka_performance reading ${(opts.records * 2).toLocaleString('en-US')} records back; ` +
+      `end-to-end latency with rdkafka_performance at a fixed offered rate of half Kafka's rdkafka acks=1 maximum (acks=all, ${opts.latencySeconds} s); ` +
+      `Kafka's EndToEndLatency (${opts.e2eRecords.toLocaleString('en-US')} round trips, one record in flight). ` +
+      `Broker on core ${BROKER_CORE}, clients on core ${CLIENT_CORE}. ` +
+      `${opts.reps} measured session(s) per broker after one warm-up session each, alternating Kafka and Strata. ` +
+      `CPU is the broker's user+system time over the run divided by the bytes produced or read.`,
     '',
     table(rs),
     '',

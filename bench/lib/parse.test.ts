@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseEndToEndLatency, parseProducerPerf } from './parse.js';
+import { latencyPercentilesMs, parseEndToEndLatency, parseProducerPerf, parseRdkafkaConsume, parseRdkafkaProduce } from './parse.js';
 
 // Output captured from Kafka 4.1.1's tools run against Strata on this machine.
 const PRODUCER_OUT = `505938 records sent, 101126.9 records/sec (98.76 MB/sec), 9.3 ms avg latency, 606.0 ms max latency.
@@ -32,5 +32,30 @@ describe('bench tool output parsers', () => {
   it('reads EndToEndLatency averages and percentiles', () => {
     expect(parseEndToEndLatency(E2E_OUT)).toEqual({ avgMs: 0.709, p50Ms: 0, p99Ms: 5, p999Ms: 10 });
     expect(() => parseEndToEndLatency('Avg latency: 0.7 ms\n')).toThrow(/no EndToEndLatency summary/);
+  });
+});
+
+describe('rdkafka_performance output parsers', () => {
+  // Captured from rdkafka_performance (librdkafka 2.12.0) against Strata.
+  const produced =
+    '% 1000000 messages produced (1024000000 bytes), 1000000 delivered (offset 166540, 0 failed) in 3294ms: 303548 msgs/s and 310.83 MB/s, 6473 produce failures, 0 in queue, no compression\n';
+  const consumed =
+    '% 0 messages (0 bytes) consumed in 0ms: 0 msgs/s (0.00 MB/s)\n% 2000000 messages (2048000000 bytes) consumed in 2644ms: 756346 msgs/s (774.50 MB/s)\n% Average application fetch latency: 1us\n';
+
+  it('reads the producer summary and refuses undelivered messages', () => {
+    expect(parseRdkafkaProduce(produced, 1_000_000)).toEqual({ delivered: 1_000_000, failed: 0, msgsPerSec: 303548 });
+    expect(() => parseRdkafkaProduce(produced.replace('0 failed', '3 failed'), 1_000_000)).toThrow(/3 failed/);
+    expect(() => parseRdkafkaProduce(produced, 2_000_000)).toThrow(/delivered 1000000 of 2000000/);
+  });
+
+  it('reads the last consumer summary and refuses a short read', () => {
+    expect(parseRdkafkaConsume(consumed, 2_000_000)).toEqual({ messages: 2_000_000, msgsPerSec: 756346 });
+    expect(() => parseRdkafkaConsume(consumed, 3_000_000)).toThrow(/consumed 2000000 of 3000000/);
+  });
+
+  it('computes nearest-rank percentiles from per-message latencies in microseconds', () => {
+    const lines = Array.from({ length: 1000 }, (_, i) => String((i + 1) * 10)).reverse().join('\n');
+    expect(latencyPercentilesMs(lines, 1000)).toEqual({ p50Ms: 5, p99Ms: 9.9, p999Ms: 9.99, maxMs: 10 });
+    expect(() => latencyPercentilesMs('100\n200\n', 3)).toThrow(/2 valid samples, expected 3/);
   });
 });

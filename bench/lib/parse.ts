@@ -83,3 +83,54 @@ export function parseEndToEndLatency(out: string): LatencyResult {
   if (!avg || !pct) fail('EndToEndLatency', out);
   return { avgMs: Number(avg[1]), p50Ms: Number(pct[1]), p99Ms: Number(pct[2]), p999Ms: Number(pct[3]) };
 }
+
+export interface RdkafkaProduceResult {
+  delivered: number;
+  failed: number;
+  msgsPerSec: number;
+}
+
+// rdkafka_performance's producer summary, e.g.
+// "% 1000000 messages produced (1024000000 bytes), 1000000 delivered (offset 166540, 0 failed) in 3294ms:
+//  303548 msgs/s and 310.83 MB/s, 6473 produce failures, 0 in queue, no compression"
+// ("produce failures" counts retries when the tool's own send queue was full, not lost messages.)
+const RDKAFKA_PRODUCE =
+  /^% (\d+) messages produced \((\d+) bytes\), (\d+) delivered \(offset (-?\d+), (\d+) failed\) in (\d+)ms: (\d+) msgs\/s and ([\d.]+) MB\/s/m;
+
+export function parseRdkafkaProduce(out: string, expectRecords: number): RdkafkaProduceResult {
+  const m = RDKAFKA_PRODUCE.exec(out);
+  if (!m) fail('rdkafka_performance producer', out);
+  const delivered = Number(m[3]);
+  const failed = Number(m[5]);
+  if (delivered !== expectRecords || failed !== 0) throw new Error(`rdkafka_performance delivered ${delivered} of ${expectRecords} messages, ${failed} failed`);
+  return { delivered, failed, msgsPerSec: Number(m[7]) };
+}
+
+export interface RdkafkaConsumeResult {
+  messages: number;
+  msgsPerSec: number;
+}
+
+// rdkafka_performance's consumer summary (the last one printed), e.g.
+// "% 2000000 messages (2048000000 bytes) consumed in 2644ms: 756346 msgs/s (774.50 MB/s)"
+const RDKAFKA_CONSUME = /^% (\d+) messages \((\d+) bytes\) consumed in (\d+)ms: (\d+) msgs\/s/gm;
+
+export function parseRdkafkaConsume(out: string, expectRecords: number): RdkafkaConsumeResult {
+  const m = [...out.matchAll(RDKAFKA_CONSUME)].at(-1);
+  if (!m) fail('rdkafka_performance consumer', out);
+  const messages = Number(m[1]);
+  if (messages < expectRecords) throw new Error(`rdkafka_performance consumed ${messages} of ${expectRecords} messages`);
+  return { messages, msgsPerSec: Number(m[4]) };
+}
+
+/** Nearest-rank percentiles of latencies in microseconds (one per line, as `-A` writes them), in ms. */
+export function latencyPercentilesMs(text: string, expectCount: number): { p50Ms: number; p99Ms: number; p999Ms: number; maxMs: number } {
+  const us = text
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map(Number)
+    .sort((a, b) => a - b);
+  if (us.length < expectCount || us.some((v) => !Number.isFinite(v))) throw new Error(`latency file holds ${us.length} valid samples, expected ${expectCount}`);
+  const rank = (p: number) => us[Math.max(0, Math.ceil(p * us.length) - 1)]! / 1000;
+  return { p50Ms: rank(0.5), p99Ms: rank(0.99), p999Ms: rank(0.999), maxMs: us.at(-1)! / 1000 };
+}
