@@ -151,4 +151,8 @@ CLASSES_DIR="$COMPILED_DIR"
 compile_java "$ACCEPTANCE_JAVA_SRC" acceptance-java AcceptanceClient
 ACCEPTANCE_CLASSES_DIR="$COMPILED_DIR"
 
-echo "[peers] kcat=$(command -v kcat) java-client=$LIB_DIR kafka-tools=$TOOLS_LIB_DIR golden-java=$CLASSES_DIR acceptance-java=$ACCEPTANCE_CLASSES_DIR python=/usr/bin/python3+confluent_kafka"
+# The reference Kafka broker's jars: tests read __consumer_offsets segments with Kafka's own
+# DumpLogSegments, and the benchmark runs the broker itself.
+KAFKA_REF_LIB="$(bash "$ROOT/hack/bench/install-kafka.sh")"
+
+echo "[peers] kcat=$(command -v kcat) java-client=$LIB_DIR kafka-tools=$TOOLS_LIB_DIR kafka-ref=$KAFKA_REF_LIB golden-java=$CLASSES_DIR acceptance-java=$ACCEPTANCE_CLASSES_DIR python=/usr/bin/python3+confluent_kafka"
