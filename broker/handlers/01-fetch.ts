@@ -54,7 +54,7 @@ function readAll(ctx: BrokerContext, req: G.FetchRequest, info: RequestInfo): { 
           return out;
         }
         try {
-          const read = log.read(fetchOffset, Math.min(p.partitionMaxBytes, budget), upTo, total === 0);
+          const read = log.read(fetchOffset, Math.min(p.partitionMaxBytes, budget), upTo, total === 0, false);
           out.records = read.records;
           total += read.bytes;
           budget -= read.bytes;
