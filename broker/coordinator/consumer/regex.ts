@@ -12,9 +12,10 @@
 // `\x7F` and `\x{10FFFF}`; `\Q...\E`; alternation; groups `(re)`, `(?:re)`, `(?P<name>re)`,
 // `(?<name>re)`; flags `(?imsU)`, `(?i-s:re)`; repetition `* + ? {n} {n,} {n,m}` and their lazy
 // forms; anchors `^ $ \A \z` and word boundaries `\b \B`.
-// Refused, as RE2 refuses them: backreferences, look-around, possessive and doubled repetition
-// operators, `\Z`, repetition counts over 1000. Also refused (RE2 accepts it): `\C`.
-// Limits: see `TOPIC_REGEX_LIMITS`; exceeding one is an invalid expression.
+// Refused, as RE2/J refuses them (with RE2/J's descriptions): backreferences, look-around,
+// possessive and doubled repetition operators, `\C`, `\Z`, repetition counts over 1000.
+// Limits: see `TOPIC_REGEX_LIMITS`; exceeding one is an invalid expression. The expectations in
+// regex.test.ts were checked against RE2/J 1.8, the version Kafka 4.1 ships.
 
 export const TOPIC_REGEX_LIMITS = {
   /** Longest expression accepted, in UTF-16 units. */
@@ -148,7 +149,7 @@ class Parser {
     const node = this.parseAlt(flags);
     if (this.i < this.s.length) {
       // Only an unmatched ')' stops the top level early.
-      throw new RegexSyntaxError(`unexpected ): \`${this.source}\``);
+      throw new RegexSyntaxError(`unexpected )`);
     }
     return node;
   }
@@ -177,6 +178,15 @@ class Parser {
     for (;;) {
       const c = this.peek();
       if (c === undefined || c === 0x7c /* | */ || c === 0x29 /* ) */) break;
+      if (this.lookingAt('\\Q')) {
+        // \Q...\E: literal text; a repetition after it applies to its last character, as in RE2.
+        this.i += 2;
+        const before = items.length;
+        while (this.i < this.s.length && !this.lookingAt('\\E')) items.push(literal(this.s[this.i++]!, flags));
+        if (this.lookingAt('\\E')) this.i += 2;
+        if (items.length > before && this.parseRepeatOp(true) !== null) items.push(this.parseRepeats(items.pop()!));
+        continue;
+      }
       const atom = this.parseAtom(flags);
       if (atom === null) continue; // a flag group like (?i) adds nothing
       items.push(this.parseRepeats(atom));
@@ -191,7 +201,7 @@ class Parser {
     if (op === null) return atom;
     if (this.peek() === 0x3f /* ? */) this.i++; // lazy: same language
     if (this.parseRepeatOp(true) !== null) {
-      throw new RegexSyntaxError(`bad repetition operator: \`${this.source}\``);
+      throw new RegexSyntaxError(`invalid nested repetition operator`);
     }
     return { k: 'repeat', node: atom, min: op.min, max: op.max };
   }
@@ -226,7 +236,7 @@ class Parser {
     if (this.s[j] !== 0x7d /* } */) return null;
     if (peekOnly) return { min, max };
     if (min > TOPIC_REGEX_LIMITS.repeatCountMax || max > TOPIC_REGEX_LIMITS.repeatCountMax || (max !== -1 && max < min)) {
-      throw new RegexSyntaxError(`invalid repeat count: \`${this.source}\``);
+      throw new RegexSyntaxError(`invalid repeat count`);
     }
     this.i = j + 1;
     return { min, max };
@@ -258,10 +268,10 @@ class Parser {
       case 0x2a /* * */:
       case 0x2b /* + */:
       case 0x3f /* ? */:
-        throw new RegexSyntaxError(`missing argument to repetition operator: \`${this.source}\``);
+        throw new RegexSyntaxError(`missing argument to repetition operator`);
       case 0x7b /* { */:
         if (this.parseRepeatOp(true) !== null) {
-          throw new RegexSyntaxError(`missing argument to repetition operator: \`${this.source}\``);
+          throw new RegexSyntaxError(`missing argument to repetition operator`);
         }
         this.i++;
         return literal(c, flags);
@@ -280,10 +290,10 @@ class Parser {
         const start = this.i;
         while (this.peek() !== undefined && this.peek() !== 0x3e /* > */) {
           const ch = this.peek()!;
-          if (!(isAlnum(ch) || ch === 0x5f)) throw new RegexSyntaxError(`invalid named capture: \`${this.source}\``);
+          if (!(isAlnum(ch) || ch === 0x5f)) throw new RegexSyntaxError(`invalid named capture`);
           this.i++;
         }
-        if (this.peek() !== 0x3e || this.i === start) throw new RegexSyntaxError(`invalid named capture: \`${this.source}\``);
+        if (this.peek() !== 0x3e || this.i === start) throw new RegexSyntaxError(`invalid named capture`);
         this.i++;
       } else {
         // Flags: (?flags) or (?flags:re)
@@ -293,7 +303,7 @@ class Parser {
         const next: Flags = { ...flags };
         for (;;) {
           const ch = this.peek();
-          if (ch === undefined) throw new RegexSyntaxError(`missing closing ): \`${this.source}\``);
+          if (ch === undefined) throw new RegexSyntaxError(`invalid or unsupported Perl syntax`);
           this.i++;
           if (ch === 0x69 /* i */) next.fold = !negate;
           else if (ch === 0x6d /* m */) next.multiLine = !negate;
@@ -305,34 +315,33 @@ class Parser {
             sawFlag = false;
             continue;
           } else if (ch === 0x29 /* ) */ || ch === 0x3a /* : */) {
-            if (negate && !sawFlag) throw new RegexSyntaxError(`invalid or unsupported Perl syntax: \`${this.source}\``);
+            if (negate && !sawFlag) throw new RegexSyntaxError(`invalid or unsupported Perl syntax`);
             if (ch === 0x29) {
-              if (!sawFlag) throw new RegexSyntaxError(`invalid or unsupported Perl syntax: \`${this.source}\``);
               Object.assign(flags, next); // applies to the rest of the enclosing group
               return null;
             }
             inner = next;
             break;
           } else {
-            throw new RegexSyntaxError(`invalid or unsupported Perl syntax: \`${this.source}\``);
+            throw new RegexSyntaxError(`invalid or unsupported Perl syntax`);
           }
           sawFlag = true;
         }
       }
     }
     if (++this.depth > TOPIC_REGEX_LIMITS.nestingDepthMax) {
-      throw new RegexSyntaxError(`expression nests too deeply: \`${this.source}\``);
+      throw new RegexSyntaxError(`expression nests too deeply`);
     }
     const node = this.parseAlt(inner);
     this.depth--;
-    if (this.peek() !== 0x29 /* ) */) throw new RegexSyntaxError(`missing closing ): \`${this.source}\``);
+    if (this.peek() !== 0x29 /* ) */) throw new RegexSyntaxError(`missing closing )`);
     this.i++;
     return node;
   }
 
   private parseEscapeAtom(flags: Flags): Node {
     const c = this.peek(1);
-    if (c === undefined) throw new RegexSyntaxError(`trailing backslash at end of expression: \`${this.source}\``);
+    if (c === undefined) throw new RegexSyntaxError(`trailing backslash at end of expression`);
     switch (c) {
       case 0x41 /* A */:
         this.i += 2;
@@ -346,13 +355,6 @@ class Parser {
       case 0x42 /* B */:
         this.i += 2;
         return { k: 'assert', kind: 'notWordBoundary' };
-      case 0x51 /* Q */: {
-        this.i += 2;
-        const items: Node[] = [];
-        while (this.i < this.s.length && !this.lookingAt('\\E')) items.push(literal(this.s[this.i++]!, flags));
-        if (this.lookingAt('\\E')) this.i += 2;
-        return items.length === 0 ? { k: 'empty' } : items.length === 1 ? items[0]! : { k: 'cat', items };
-      }
       default: {
         const cc = this.parseClassEscape(flags);
         if (cc !== null) return { k: 'class', cc };
@@ -376,12 +378,12 @@ class Parser {
       let name: string;
       if (this.peek() === 0x7b /* { */) {
         const end = this.s.indexOf(0x7d, this.i);
-        if (end < 0) throw new RegexSyntaxError(`invalid character class range: \`${this.source}\``);
+        if (end < 0) throw new RegexSyntaxError(`invalid character class range`);
         name = String.fromCodePoint(...this.s.slice(this.i + 1, end));
         this.i = end + 1;
       } else {
         const ch = this.peek();
-        if (ch === undefined) throw new RegexSyntaxError(`invalid character class range: \`${this.source}\``);
+        if (ch === undefined) throw new RegexSyntaxError(`invalid character class range`);
         name = String.fromCodePoint(ch);
         this.i++;
       }
@@ -423,11 +425,11 @@ class Parser {
             this.i++;
             if (v > 0x10ffff) break;
           }
-          if (n === 0 || this.peek() !== 0x7d || v > 0x10ffff) throw new RegexSyntaxError(`invalid escape sequence: \`${this.source}\``);
+          if (n === 0 || this.peek() !== 0x7d || v > 0x10ffff) throw new RegexSyntaxError(`invalid escape sequence`);
           this.i++;
           return v;
         }
-        if (!isHex(this.peek()) || !isHex(this.peek(1))) throw new RegexSyntaxError(`invalid escape sequence: \`${this.source}\``);
+        if (!isHex(this.peek()) || !isHex(this.peek(1))) throw new RegexSyntaxError(`invalid escape sequence`);
         const v = parseInt(String.fromCodePoint(this.peek()!, this.peek(1)!), 16);
         this.i += 2;
         return v;
@@ -438,7 +440,7 @@ class Parser {
     if (c >= 0x30 && c <= 0x37) {
       // \0, or \1-\7 followed by another octal digit (a lone \1-\7 would be a backreference).
       if (c !== 0x30 && !(this.peek() !== undefined && this.peek()! >= 0x30 && this.peek()! <= 0x37)) {
-        throw new RegexSyntaxError(`invalid escape sequence: \`${this.source}\``);
+        throw new RegexSyntaxError(`invalid escape sequence`);
       }
       let v = c - 0x30;
       for (let k = 0; k < 2; k++) {
@@ -450,7 +452,7 @@ class Parser {
       return v;
     }
     if (c < 0x80 && !isAlnum(c)) return c; // escaped punctuation
-    throw new RegexSyntaxError(`invalid escape sequence: \`${this.source}\``);
+    throw new RegexSyntaxError(`invalid escape sequence`);
   }
 
   private parseClass(flags: Flags): CharClass {
@@ -463,7 +465,7 @@ class Parser {
     let first = true;
     for (;;) {
       const c = this.peek();
-      if (c === undefined) throw new RegexSyntaxError(`missing closing ]: \`${this.source}\``);
+      if (c === undefined) throw new RegexSyntaxError(`missing closing ]`);
       if (c === 0x5d /* ] */ && !first) {
         this.i++;
         break;
@@ -479,7 +481,7 @@ class Parser {
             name = name.slice(1);
           }
           const r = POSIX_CLASSES[name];
-          if (r === undefined) throw new RegexSyntaxError(`invalid character class range: \`${this.source}\``);
+          if (r === undefined) throw new RegexSyntaxError(`invalid character class range`);
           cc.ranges.push(...(neg ? negateRanges(r) : r));
           this.i = end + 2;
           continue;
@@ -503,7 +505,7 @@ class Parser {
       if (this.peek() === 0x2d /* - */ && this.peek(1) !== undefined && this.peek(1) !== 0x5d /* ] */) {
         this.i++;
         hi = this.parseClassChar();
-        if (hi < lo) throw new RegexSyntaxError(`invalid character class range: \`${this.source}\``);
+        if (hi < lo) throw new RegexSyntaxError(`invalid character class range`);
       }
       cc.ranges.push(lo, hi);
     }
@@ -524,7 +526,7 @@ class Parser {
       this.i++;
       return c;
     }
-    if (this.peek(1) === undefined) throw new RegexSyntaxError(`missing closing ]: \`${this.source}\``);
+    if (this.peek(1) === undefined) throw new RegexSyntaxError(`missing closing ]`);
     return this.parseCharEscape();
   }
 }
@@ -542,7 +544,7 @@ const unicodePropertyCache = new Map<string, RegExp>();
 function unicodeProperty(name: string, source: string): RegExp {
   const cached = unicodePropertyCache.get(name);
   if (cached !== undefined) return cached;
-  if (!/^[A-Za-z_]{1,40}$/.test(name)) throw new RegexSyntaxError(`invalid character class range: \`${source}\``);
+  if (!/^[A-Za-z_]{1,40}$/.test(name)) throw new RegexSyntaxError(`invalid character class range`);
   let re: RegExp | undefined;
   if (name === 'Any') re = /^[\s\S]$/u;
   else {
@@ -555,7 +557,7 @@ function unicodeProperty(name: string, source: string): RegExp {
       }
     }
   }
-  if (re === undefined) throw new RegexSyntaxError(`invalid character class range: \`${source}\``);
+  if (re === undefined) throw new RegexSyntaxError(`invalid character class range`);
   if (unicodePropertyCache.size < 256) unicodePropertyCache.set(name, re);
   return re;
 }
