@@ -183,105 +183,110 @@ function uniformHeterogeneous(
   topicsOf: ReadonlyMap<string, readonly string[]>,
   counts: ReadonlyMap<string, number>,
 ): GroupAssignment {
-  const out = new Map<string, MutableAssignment>(members.map((m) => [m.memberId, new Map()]));
-  const count = new Map<string, number>(members.map((m) => [m.memberId, 0]));
-  const order = new Map(members.map((m, i) => [m.memberId, i]));
-  const eligible = new Map<string, string[]>(); // topic → subscribed member ids, in id order
-  for (const m of members) {
+  // Members by index (id order) and counts in a typed array: this runs over every partition and
+  // member of the group on each rebalance.
+  const n = members.length;
+  const out: MutableAssignment[] = members.map(() => new Map());
+  const count = new Int32Array(n);
+  const eligibleLists = new Map<string, number[]>(); // topic → subscribed member indexes, in id order
+  members.forEach((m, i) => {
     for (const t of topicsOf.get(m.memberId)!) {
-      let list = eligible.get(t);
-      if (list === undefined) eligible.set(t, (list = []));
-      list.push(m.memberId);
+      let list = eligibleLists.get(t);
+      if (list === undefined) eligibleLists.set(t, (list = []));
+      list.push(i);
     }
-  }
-  const owner = new Map<string, Map<number, string>>(); // topic → partition → member
-  const setOwner = (t: string, p: number, memberId: string | undefined): void => {
-    let parts = owner.get(t);
-    if (parts === undefined) owner.set(t, (parts = new Map()));
-    if (memberId === undefined) parts.delete(p);
-    else parts.set(p, memberId);
+  });
+  const give = (t: string, p: number, i: number): void => {
+    add(out[i]!, t, p);
+    count[i]!++;
   };
-  const give = (t: string, p: number, memberId: string): void => {
-    add(out.get(memberId)!, t, p);
-    count.set(memberId, count.get(memberId)! + 1);
-    setOwner(t, p, memberId);
+  const take = (t: string, p: number, i: number): void => {
+    out[i]!.get(t)!.delete(p);
+    count[i]!--;
   };
-  const take = (t: string, p: number, memberId: string): void => {
-    const set = out.get(memberId)!.get(t)!;
-    set.delete(p);
-    count.set(memberId, count.get(memberId)! - 1);
-    setOwner(t, p, undefined);
-  };
-  const leastLoaded = (t: string, except?: string): string | undefined => {
-    let best: string | undefined;
-    for (const id of eligible.get(t) ?? []) {
-      if (id === except) continue;
-      if (best === undefined || count.get(id)! < count.get(best)!) best = id;
+  /** The eligible member holding the fewest partitions (ties: id order), other than `except`. */
+  const leastLoaded = (t: string, except = -1): number => {
+    let best = -1;
+    for (const i of eligibleLists.get(t) ?? []) {
+      if (i !== except && (best < 0 || count[i]! < count[best]!)) best = i;
     }
     return best;
   };
 
   // 1. Keep what is still valid (first claimant in id order wins a duplicate).
   const own = new Ownership(counts);
-  for (const m of members) {
+  members.forEach((m, i) => {
     for (const tp of stillValid(m, new Set(topicsOf.get(m.memberId)!), own)) {
       if (own.isTaken(tp.topicId, tp.partition)) continue;
       own.take(tp.topicId, tp.partition);
-      give(tp.topicId, tp.partition, m.memberId);
+      give(tp.topicId, tp.partition, i);
     }
-  }
+  });
 
   // 2. Place the rest, most constrained topics first, each on the least loaded eligible member.
-  const unassigned: TopicPartition[] = [];
-  for (const t of [...eligible.keys()].sort()) {
-    for (let p = 0; p < counts.get(t)!; p++) if (!own.isTaken(t, p)) unassigned.push({ topicId: t, partition: p });
-  }
-  unassigned.sort(
-    (a, b) =>
-      eligible.get(a.topicId)!.length - eligible.get(b.topicId)!.length ||
-      (a.topicId < b.topicId ? -1 : a.topicId > b.topicId ? 1 : a.partition - b.partition),
+  const topicOrder = [...eligibleLists.keys()].sort(
+    (a, b) => eligibleLists.get(a)!.length - eligibleLists.get(b)!.length || (a < b ? -1 : a > b ? 1 : 0),
   );
-  for (const tp of unassigned) {
-    own.take(tp.topicId, tp.partition);
-    give(tp.topicId, tp.partition, leastLoaded(tp.topicId)!);
+  for (const t of topicOrder) {
+    for (let p = 0; p < counts.get(t)!; p++) {
+      if (own.isTaken(t, p)) continue;
+      own.take(t, p);
+      give(t, p, leastLoaded(t));
+    }
   }
 
-  // 3. Balance: move a partition from a member to an eligible one holding at least two fewer,
+  // 3. Balance: move partitions from a member to an eligible one holding at least two fewer,
   // preferring partitions the member did not hold before. Each move lowers the sum of squared
-  // counts by at least 2, so the loop ends; when it does, no such move is left.
+  // counts by at least 2, so the passes end; a pass without a move proves none is left.
   let total = 0;
-  for (const c of count.values()) total += c;
+  for (const c of count) total += c;
   const movesMax = total * total + 1;
   let moves = 0;
-  for (;;) {
-    let moved = false;
-    const byLoad = [...members].sort(
-      (a, b) => count.get(b.memberId)! - count.get(a.memberId)! || order.get(a.memberId)! - order.get(b.memberId)!,
-    );
+  const lowestCount = (): number => {
+    let lowest = Infinity;
+    for (const c of count) lowest = Math.min(lowest, c);
+    return lowest;
+  };
+  const byLoad = members.map((_, i) => i);
+  for (let moved = true; moved; ) {
+    moved = false;
+    let lowest = lowestCount();
+    byLoad.sort((a, b) => count[b]! - count[a]! || a - b);
     for (const a of byLoad) {
-      const mine: TopicPartition[] = [];
-      for (const [t, parts] of out.get(a.memberId)!) for (const p of parts) mine.push({ topicId: t, partition: p });
-      const wasMine = (tp: TopicPartition): number => (a.previous.get(tp.topicId)?.has(tp.partition) ? 1 : 0);
-      mine.sort(
-        (x, y) =>
-          wasMine(x) - wasMine(y) ||
-          (x.topicId < y.topicId ? -1 : x.topicId > y.topicId ? 1 : y.partition - x.partition),
-      );
-      for (const tp of mine) {
-        const b = leastLoaded(tp.topicId, a.memberId);
-        if (b !== undefined && count.get(b)! + 1 < count.get(a.memberId)!) {
-          take(tp.topicId, tp.partition, a.memberId);
-          give(tp.topicId, tp.partition, b);
-          moved = true;
-          break;
+      // Drain this member while some eligible member holds two fewer.
+      for (;;) {
+        const held = count[a]!;
+        if (held <= lowest + 1) break; // nobody holds two fewer
+        let from: string | undefined;
+        let to = -1;
+        for (const t of [...out[a]!.keys()].sort()) {
+          if (out[a]!.get(t)!.size === 0) continue;
+          const b = leastLoaded(t, a);
+          if (b >= 0 && count[b]! + 1 < held) {
+            from = t;
+            to = b;
+            break;
+          }
         }
+        if (from === undefined) break;
+        // Which partition: one the member did not hold before if any (moving it costs nothing),
+        // else the highest.
+        const wasMine = members[a]!.previous.get(from);
+        let pick = -1;
+        for (const p of out[a]!.get(from)!) {
+          const fresh = wasMine?.has(p) !== true;
+          const pickFresh = pick >= 0 && wasMine?.has(pick) !== true;
+          if (pick < 0 || (fresh && !pickFresh) || (fresh === pickFresh && p > pick)) pick = p;
+        }
+        take(from, pick, a);
+        give(from, pick, to);
+        moved = true;
+        lowest = lowestCount();
+        assert.ok(++moves <= movesMax, 'uniform assignor balancing did not converge');
       }
-      if (moved) break;
     }
-    if (!moved) break;
-    assert.ok(++moves <= movesMax, 'uniform assignor balancing did not converge');
   }
-  return freeze(out);
+  return freeze(new Map(members.map((m, i) => [m.memberId, out[i]!])));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -593,6 +593,16 @@ describe('ConsumerGroups: describe, list and the offsets hooks', () => {
     expect(groups.validateOffsetCommit('g', '', -1)).toBe(GroupErrorCode.NONE);
   });
 
+  it('tells which topics a group subscribes to, by name or by regex', () => {
+    const { groups, topics } = setup();
+    topics.create('foo', 1);
+    topics.create('bar-1', 1);
+    groups.heartbeat(joinRequest('g', 'a', ['foo', 'not-yet']), 1, CLIENT);
+    groups.heartbeat(joinRequest('g', 'b', [], { subscribedTopicNames: null, subscribedTopicRegex: 'bar-.*' }), 1, CLIENT);
+    expect(['foo', 'not-yet', 'bar-1', 'bar-2', 'other'].map((t) => groups.isSubscribedToTopic('g', t))).toEqual([true, true, true, false, false]);
+    expect(groups.isSubscribedToTopic('nope', 'foo')).toBe(false);
+  });
+
   it('deletes only an empty group, writing its tombstones', () => {
     const { groups, topics, records } = setup();
     topics.create('foo', 1);

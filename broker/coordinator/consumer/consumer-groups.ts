@@ -1198,6 +1198,19 @@ export class ConsumerGroups {
   }
 
   /**
+   * Whether any member subscribes to the topic, by name or through its regex. For a consumer
+   * group Kafka lets the offsets of a topic the group does not subscribe to expire (by commit
+   * time) even while the group has members, and OffsetDelete answers GROUP_SUBSCRIBED_TO_TOPIC for
+   * one it does subscribe to.
+   */
+  isSubscribedToTopic(groupId: string, topicName: string): boolean {
+    const group = this.groups.get(groupId);
+    if (group === undefined) return false;
+    for (const m of group.members.values()) if (this.subscribedTopicNames(group, m).has(topicName)) return true;
+    return false;
+  }
+
+  /**
    * OffsetCommit from a consumer group (the caller has handled a group that does not exist).
    * Epoch -1 with no members is a commit from outside the group (admin tools): accepted.
    */
