@@ -184,6 +184,28 @@ describe('ConsumerGroups: leaving and timeouts', () => {
     expect(groups.isEmptyOrAbsent('g')).toBe(true);
   });
 
+  it('hands the records of each operation to onRecords as one batch, timers included', () => {
+    const scheduler = new ManualScheduler();
+    const topics = new FakeTopics();
+    const batches: string[][] = [];
+    const groups = new ConsumerGroups({ settings: settings(), scheduler, topics, onRecords: (b) => batches.push(b.map((r) => r.type)) });
+    topics.create('foo', 1);
+    groups.heartbeat(joinRequest('g', 'a', ['foo']), 1, CLIENT);
+    groups.heartbeat(request({ groupId: 'g', memberId: 'a', memberEpoch: 1 }), 1, CLIENT); // nothing changes
+    scheduler.advance(45_000);
+    expect(batches).toEqual([
+      [
+        'ConsumerGroupMemberMetadata',
+        'ConsumerGroupMetadata',
+        'ConsumerGroupTargetAssignmentMember',
+        'ConsumerGroupTargetAssignmentMetadata',
+        'ConsumerGroupCurrentMemberAssignment',
+      ],
+      ['ConsumerGroupCurrentMemberAssignment', 'ConsumerGroupTargetAssignmentMember', 'ConsumerGroupMemberMetadata', 'ConsumerGroupMetadata'],
+    ]);
+    expect(scheduler.pendingTimers()).toBe(0);
+  });
+
   it('fences a member whose session expires, and only then', () => {
     const { groups, topics, scheduler } = setup();
     topics.create('foo', 2);
@@ -285,6 +307,15 @@ describe('ConsumerGroups: static membership', () => {
       'Static member a2 with instance id inst cannot join the group because the instance id is owned by a1 member.',
     );
     expect(groups.snapshot('g')!.members).toHaveLength(1);
+  });
+
+  it('lets a static member rejoin under its own id (Strata: Kafka 4.1 answers UNRELEASED_INSTANCE_ID)', () => {
+    const { groups, topics } = setup();
+    topics.create('foo', 2);
+    groups.heartbeat(joinRequest('g', 'a1', ['foo'], { instanceId: 'inst' }), 1, CLIENT);
+    const again = groups.heartbeat(joinRequest('g', 'a1', ['foo'], { instanceId: 'inst' }), 1, CLIENT);
+    expect(again).toMatchObject({ errorCode: 0, memberId: 'a1', memberEpoch: 1 });
+    expect(byName(topics, again.assignment)).toEqual({ foo: [0, 1] });
   });
 
   it('fences a departed static member when its session expires', () => {
