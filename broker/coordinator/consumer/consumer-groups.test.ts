@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ConsumerGroups, type ConsumerGroupsOptions } from './consumer-groups.js';
 import { GroupErrorCode } from './errors.js';
@@ -137,29 +138,45 @@ describe('ConsumerGroups: joining', () => {
     expect(groups.snapshot('g')!.members[0]!.state).toBe(MemberState.UNREVOKED_PARTITIONS);
   });
 
-  it('never lets two members own a partition, over random joins, leaves and heartbeats', () => {
-    const { groups, topics } = setup();
-    topics.create('foo', 7);
-    topics.create('bar', 3);
-    const clients = ['a', 'b', 'c', 'd', 'e'].map((id, i) => new SimClient(groups, 'g', id, i % 2 === 0 ? ['foo', 'bar'] : ['foo']));
-    let seed = 42;
-    const rand = (n: number): number => {
-      seed = (seed * 1103515245 + 12345) % 2 ** 31;
-      return seed % n;
-    };
-    for (let step = 0; step < 400; step++) {
-      const c = clients[rand(clients.length)]!;
-      if (rand(10) === 0) c.leave();
-      else c.heartbeat();
-      assertDisjoint(clients);
-    }
-    for (const c of clients) c.left = false;
-    settle(clients);
-    expect(groups.stateOf('g')).toBe('Stable');
-    // Converged: every partition owned once, counts balanced per the uniform assignor.
-    const owned = clients.map((c) => [...c.owned.values()].reduce((n, s) => n + s.size, 0));
-    expect(owned.reduce((x, y) => x + y, 0)).toBe(10);
-    expect(Math.max(...owned) - Math.min(...owned)).toBeLessThanOrEqual(1);
+  it('never lets two members own a partition, over random joins, leaves, expiries and topic growth', () => {
+    const action = fc.oneof(
+      { weight: 8, arbitrary: fc.record({ kind: fc.constant('heartbeat' as const), client: fc.nat(4) }) },
+      { weight: 1, arbitrary: fc.record({ kind: fc.constant('leave' as const), client: fc.nat(4) }) },
+      { weight: 1, arbitrary: fc.record({ kind: fc.constant('advance' as const), ms: fc.constantFrom(1_000, 20_000, 46_000) }) },
+      { weight: 1, arbitrary: fc.record({ kind: fc.constant('grow' as const) }) },
+    );
+    fc.assert(
+      fc.property(fc.array(action, { maxLength: 120 }), fc.constantFrom('uniform', 'range'), (actions, assignor) => {
+        const { groups, topics, scheduler } = setup();
+        topics.create('foo', 5);
+        topics.create('bar', 3);
+        const clients = ['a', 'b', 'c', 'd', 'e'].map(
+          (id, i) => new SimClient(groups, 'g', id, i % 2 === 0 ? ['foo', 'bar'] : ['foo'], { serverAssignor: assignor }),
+        );
+        for (const c of clients) c.clock = scheduler;
+        for (const act of actions) {
+          if (act.kind === 'heartbeat') clients[act.client]!.heartbeat();
+          else if (act.kind === 'leave') clients[act.client]!.leave();
+          else if (act.kind === 'advance') {
+            scheduler.advance(act.ms);
+            for (const c of clients) c.expireIfSilent(scheduler.nowMs(), 45_000);
+          } else {
+            topics.setPartitions('foo', Math.min(12, topics.byName('foo')!.partitionCount + 1));
+            groups.onTopicsChanged();
+          }
+          assertDisjoint(clients);
+        }
+        // Everyone heartbeats until the group settles: every partition owned once, balanced.
+        settle(clients, 12);
+        expect(groups.stateOf('g')).toBe('Stable');
+        const total = topics.byName('foo')!.partitionCount + topics.byName('bar')!.partitionCount;
+        const owned = clients.map((c) => [...c.owned.values()].reduce((n, set) => n + set.size, 0));
+        expect(owned.reduce((x, y) => x + y, 0)).toBe(total);
+        const snap = groups.snapshot('g')!;
+        expect(snap.members.every((m) => m.memberEpoch === snap.groupEpoch && m.state === MemberState.STABLE)).toBe(true);
+      }),
+      { numRuns: 150 },
+    );
   });
 });
 

@@ -135,6 +135,9 @@ export class SimClient {
   assigned: Assignment = EMPTY_ASSIGNMENT;
   lastError = 0;
   left = false;
+  /** When the coordinator last answered this client, on `clock` (set it to use `expireIfSilent`). */
+  lastAnsweredMs = -Infinity;
+  clock: { nowMs(): number } | null = null;
 
   constructor(
     private readonly groups: ConsumerGroups,
@@ -144,6 +147,16 @@ export class SimClient {
     private readonly extra: Partial<G.ConsumerGroupHeartbeatRequest> = {},
     private readonly version = 1,
   ) {}
+
+  /**
+   * A client that has not heard from the coordinator for a session timeout knows it may have been
+   * fenced and gives up its partitions (the Java client's "partitions lost"). Without this a
+   * silent client would keep consuming next to its replacement: the zombie that epochs on offset
+   * commits exist to fence.
+   */
+  expireIfSilent(nowMs: number, sessionTimeoutMs: number): void {
+    if (nowMs - this.lastAnsweredMs >= sessionTimeoutMs) this.owned = this.assigned = EMPTY_ASSIGNMENT;
+  }
 
   heartbeat(): G.ConsumerGroupHeartbeatResponse {
     // Revocation finished since the last response: only the assignment is held now.
@@ -159,6 +172,7 @@ export class SimClient {
           topicPartitions: assignmentToList(this.owned),
         });
     const resp = this.groups.heartbeat(req, this.version, CLIENT);
+    if (this.clock !== null) this.lastAnsweredMs = this.clock.nowMs();
     this.lastError = resp.errorCode;
     if (resp.errorCode === GroupErrorCode.FENCED_MEMBER_EPOCH || resp.errorCode === GroupErrorCode.UNKNOWN_MEMBER_ID) {
       this.owned = this.assigned = EMPTY_ASSIGNMENT;
