@@ -257,6 +257,8 @@ function fnv(h: bigint, s: string): bigint {
 
 /** Compiled regexes, by source. Bounded: the oldest entry goes when full (recompiling is cheap). */
 const COMPILED_REGEX_CACHE_MAX = 1024;
+/** Per-topic metadata hashes (name, id, partition count). Bounded: cleared when full. */
+const TOPIC_HASH_CACHE_MAX = 100_000;
 
 export class ConsumerGroups {
   private readonly groups = new Map<string, Group>();
@@ -270,6 +272,7 @@ export class ConsumerGroups {
   private readonly sessionTimers = new Map<string, TimerHandle>();
   private readonly rebalanceTimers = new Map<string, TimerHandle>();
   private readonly compiledRegexes = new Map<string, TopicRegex | null>();
+  private readonly topicHashes = new Map<string, bigint>();
   private pending: ConsumerGroupRecord[] = [];
   /** Topic names as of the last `onTopicsChanged`, to resolve regexes against new names only. */
   private knownTopicNames = new Set<string>();
@@ -715,9 +718,20 @@ export class ConsumerGroups {
       const topic = this.topics.byName(name);
       if (topic === undefined) continue;
       any = true;
-      h = fnv(h, `${name}\u0000${topic.id}\u0000${topic.partitionCount}\n`);
+      h = ((h ^ this.topicHash(name, topic.id, topic.partitionCount)) * FNV_PRIME) & MASK_64;
     }
     return any ? BigInt.asIntN(64, h) : 0n;
+  }
+
+  /** One topic's part of the metadata hash, cached: every group subscribed to it needs the same. */
+  private topicHash(name: string, id: string, partitionCount: number): bigint {
+    const key = `${name}\u0000${id}\u0000${partitionCount}`;
+    let h = this.topicHashes.get(key);
+    if (h === undefined) {
+      if (this.topicHashes.size >= TOPIC_HASH_CACHE_MAX) this.topicHashes.clear();
+      this.topicHashes.set(key, (h = fnv(FNV_OFFSET, key)));
+    }
+    return h;
   }
 
   private regexSubscribers(group: Group, regex: string): number {
