@@ -596,6 +596,33 @@ describe('sync errors', () => {
     expect(s.value).toMatchObject({ errorCode: E.REBALANCE_IN_PROGRESS, assignment: Buffer.alloc(0) });
   });
 
+  it('SyncGroup answers wait for the write; a rebalance begun meanwhile discards the assignment', async () => {
+    const writes: (() => void)[] = [];
+    const h = setup({}, { listener: { onGroupChanged: () => new Promise<void>((res) => void writes.push(res)) } });
+    const j = watch(h.groups.joinGroup(joinRequest('g'), 3, client('a')));
+    await until(h, [j]);
+    const id = j.value.memberId;
+    const s1 = watch(h.groups.syncGroup(syncRequest('g', id, 1, { assignments: [[id, asg('A')]] }), 3));
+    await flush();
+    expect(s1.done).toBe(false);
+    writes.shift()!();
+    await flush();
+    expect(s1.value.assignment).toEqual(asg('A'));
+    expect(h.groups.stateOf('g')).toBe('Stable');
+
+    // Generation 2: the leader's assignment is being written when a newcomer arrives.
+    const j2 = watch(h.groups.joinGroup(joinRequest('g', { memberId: id }), 3, client('a')));
+    await flush();
+    const s2 = watch(h.groups.syncGroup(syncRequest('g', id, j2.value.generationId, { assignments: [[id, asg('A2')]] }), 3));
+    void h.groups.joinGroup(joinRequest('g'), 3, client('b'));
+    await flush();
+    expect(s2.value.errorCode).toBe(E.REBALANCE_IN_PROGRESS);
+    writes.shift()!(); // the write lands after the fact: nothing changes
+    await flush();
+    expect(h.groups.stateOf('g')).toBe('PreparingRebalance');
+    expect(h.rebalances).toEqual([['g', 1]]);
+  });
+
   it('a failed write of the assignment fails the SyncGroups and restarts the rebalance', async () => {
     let reject: (e: Error) => void = () => {};
     const h = setup({}, { listener: { onGroupChanged: () => new Promise<void>((_, rej) => (reject = rej)) } });
