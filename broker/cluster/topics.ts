@@ -16,7 +16,7 @@ export interface PartitionLogLike {
   readonly lastStableOffset: number;
   updateHighWatermark(offset: number): void;
   appendAsLeader(records: Buffer, leaderEpoch: number): AppendResult;
-  read(fetchOffset: number, maxBytes: number, maxOffsetExclusive: number, minOneBatch: boolean): ReadResult;
+  read(fetchOffset: number, maxBytes: number, maxOffsetExclusive: number, minOneBatch: boolean, verifyCrc?: boolean): ReadResult;
   offsetForTimestamp(targetMs: number): TimestampAndOffset | null;
   maxTimestampOffset(): TimestampAndOffset | null;
   endOffsetForEpoch(epoch: number): EpochEndOffset;
@@ -179,6 +179,9 @@ export class TopicRegistry {
     return null;
   }
 
+  /** Called after a topic is created or deleted or gains partitions (the group coordinator listens). */
+  onTopicsChanged: () => void = () => {};
+
   create(name: string, partitions: number, configs: Record<string, string>): Topic {
     const problem = this.createProblem(name);
     if (problem !== null) throw new Error(problem.message);
@@ -187,6 +190,7 @@ export class TopicRegistry {
     const topic = this.materialise(name, id, partitions, configs);
     this.persist();
     this.log.info('topic created', { topic: name, topicId: id, partitions });
+    this.onTopicsChanged();
     return topic;
   }
 
@@ -195,6 +199,7 @@ export class TopicRegistry {
     for (let i = topic.partitions.length; i < total; i++) topic.partitions.push(this.openPartition(topic, i));
     this.persist();
     this.log.info('partitions added', { topic: name, partitions: total });
+    this.onTopicsChanged();
   }
 
   /** Replaces a topic's overrides and applies them to its open logs at once. */
@@ -224,6 +229,7 @@ export class TopicRegistry {
     this.persist();
     for (const p of topic.partitions) p.log.delete();
     this.log.info('topic deleted', { topic: name, topicId: topic.id });
+    this.onTopicsChanged();
   }
 
   flushAll(): void {

@@ -7,11 +7,13 @@
 // end (this broker is the only in-sync replica). acks=0 gets no response at all. Errors are per
 // partition: UNKNOWN_TOPIC_OR_PARTITION / UNKNOWN_TOPIC_ID, INVALID_REQUIRED_ACKS, CORRUPT_MESSAGE,
 // MESSAGE_TOO_LARGE, OUT_OF_ORDER_SEQUENCE_NUMBER, INVALID_PRODUCER_EPOCH, KAFKA_STORAGE_ERROR.
+// Clients may not write to internal topics (__consumer_offsets): INVALID_TOPIC_EXCEPTION, as Kafka.
 import type * as G from '../protocol/generated/index.js';
 import { defaultProduceResponse, defaultProduceResponsePartitionProduceResponse } from '../protocol/generated/index.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import type { ApiHandler, BrokerContext, RequestInfo } from './context.js';
 import { errorCodeOf } from './log-errors.js';
+import { OFFSETS_TOPIC } from '../coordinator/group-coordinator.js';
 
 export const produceHandler: ApiHandler = {
   apiKey: 0,
@@ -31,7 +33,10 @@ export const produceHandler: ApiHandler = {
           const partition = topic?.partitions[pd.index];
           if (!acksValid) out.errorCode = ErrorCode.INVALID_REQUIRED_ACKS;
           else if (topic === undefined || partition === undefined) out.errorCode = missingCode;
-          else if (pd.records === null || pd.records.length === 0) out.errorCode = ErrorCode.CORRUPT_MESSAGE;
+          else if (topic.name === OFFSETS_TOPIC) {
+            out.errorCode = ErrorCode.INVALID_TOPIC_EXCEPTION;
+            out.errorMessage = `Cannot append to internal topic ${OFFSETS_TOPIC}`;
+          } else if (pd.records === null || pd.records.length === 0) out.errorCode = ErrorCode.CORRUPT_MESSAGE;
           else {
             try {
               const r = partition.log.appendAsLeader(pd.records, partition.leaderEpoch);

@@ -4,6 +4,7 @@ import type { RequestHeader } from '../protocol/generated/index.js';
 import type { Logger } from '../observability/logger.js';
 import type { BrokerMetrics } from '../observability/metrics.js';
 import type { TopicRegistry } from '../cluster/topics.js';
+import type * as G from '../protocol/generated/index.js';
 
 export interface BrokerIdentity {
   nodeId: number;
@@ -26,6 +27,29 @@ export interface BrokerContext {
   readonly producerIds: { next(): bigint };
   readonly topicConfigs: TopicConfigPolicy;
   readonly brokerConfig: BrokerConfigControl;
+  /** Consumer groups and committed offsets (broker/coordinator/). */
+  readonly groups: GroupCoordinatorApi;
+}
+
+/** The group coordinator as the group and offset APIs see it. Version differences live behind it,
+ *  so each handler is the contract header plus one call. */
+export interface GroupCoordinatorApi {
+  /** Whether this broker coordinates the group: NONE, or the Kafka error code to answer. */
+  findGroupCoordinator(groupId: string): number;
+  joinGroup(req: G.JoinGroupRequest, info: RequestInfo): Promise<G.JoinGroupResponse>;
+  syncGroup(req: G.SyncGroupRequest, info: RequestInfo): Promise<G.SyncGroupResponse>;
+  heartbeat(req: G.HeartbeatRequest, info: RequestInfo): G.HeartbeatResponse;
+  leaveGroup(req: G.LeaveGroupRequest, info: RequestInfo): Promise<G.LeaveGroupResponse>;
+  offsetCommit(req: G.OffsetCommitRequest, info: RequestInfo): Promise<G.OffsetCommitResponse>;
+  offsetFetch(req: G.OffsetFetchRequest, info: RequestInfo): G.OffsetFetchResponse;
+  describeGroups(req: G.DescribeGroupsRequest, info: RequestInfo): G.DescribeGroupsResponse;
+  listGroups(req: G.ListGroupsRequest, info: RequestInfo): G.ListGroupsResponse;
+  deleteGroups(req: G.DeleteGroupsRequest, info: RequestInfo): Promise<G.DeleteGroupsResponse>;
+  offsetDelete(req: G.OffsetDeleteRequest, info: RequestInfo): Promise<G.OffsetDeleteResponse>;
+  consumerGroupHeartbeat(req: G.ConsumerGroupHeartbeatRequest, info: RequestInfo): Promise<G.ConsumerGroupHeartbeatResponse>;
+  consumerGroupDescribe(req: G.ConsumerGroupDescribeRequest, info: RequestInfo): G.ConsumerGroupDescribeResponse;
+  /** Whether the consumer protocol (KIP-848) is on (group.coordinator.rebalance.protocols). */
+  readonly consumerProtocolEnabled: boolean;
 }
 
 /** The broker's own configs as the config APIs see them: a cluster-wide default layer (resource

@@ -2,6 +2,16 @@
 // (not prom-client's global one) so that tests can run several brokers in one process.
 import client from 'prom-client';
 
+/** At most this many group/partition series per scrape, so a huge group count cannot blow up a scrape. */
+export const GROUP_OFFSET_SERIES_MAX = 50_000;
+
+/** What the group metrics read from the group coordinator. */
+export interface GroupMetricsSource {
+  committedOffsets(maxSeries: number): Iterable<{ group: string; topic: string; partition: number; offset: number; lag: number }>;
+  groupCounts(): Iterable<{ type: string; state: string; count: number }>;
+  rebalanceCounts(): { classic: number; consumer: number };
+}
+
 export class BrokerMetrics {
   readonly registry = new client.Registry();
 
@@ -67,6 +77,76 @@ export class BrokerMetrics {
       collect() {
         this.reset();
         for (const s of metrics.logSizes()) this.set({ topic: s.topic, partition: String(s.partition) }, s.bytes);
+      },
+    });
+  })();
+
+  /** Set by the broker once the group coordinator exists; read at scrape time. */
+  groups: GroupMetricsSource | undefined;
+
+  // Consumer group offsets and lag under the names of the widely used Kafka lag exporter, so
+  // existing dashboards and alerts work against the broker itself.
+  readonly groupOffset: client.Gauge<'consumergroup' | 'topic' | 'partition'> = (() => {
+    const metrics = this;
+    return new client.Gauge({
+      name: 'kafka_consumergroup_current_offset',
+      help: 'Committed offset of a consumer group, by group, topic and partition.',
+      labelNames: ['consumergroup', 'topic', 'partition'] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        if (metrics.groups === undefined) return;
+        for (const c of metrics.groups.committedOffsets(GROUP_OFFSET_SERIES_MAX)) {
+          this.set({ consumergroup: c.group, topic: c.topic, partition: String(c.partition) }, c.offset);
+        }
+      },
+    });
+  })();
+
+  readonly groupLag: client.Gauge<'consumergroup' | 'topic' | 'partition'> = (() => {
+    const metrics = this;
+    return new client.Gauge({
+      name: 'kafka_consumergroup_lag',
+      help: 'Records between the high watermark and the committed offset of a consumer group, by group, topic and partition.',
+      labelNames: ['consumergroup', 'topic', 'partition'] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        if (metrics.groups === undefined) return;
+        for (const c of metrics.groups.committedOffsets(GROUP_OFFSET_SERIES_MAX)) {
+          this.set({ consumergroup: c.group, topic: c.topic, partition: String(c.partition) }, c.lag);
+        }
+      },
+    });
+  })();
+
+  readonly groupCount: client.Gauge<'type' | 'state'> = (() => {
+    const metrics = this;
+    return new client.Gauge({
+      name: 'strata_groups',
+      help: 'Consumer groups by protocol type (classic, consumer) and state.',
+      labelNames: ['type', 'state'] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const g of metrics.groups?.groupCounts() ?? []) this.set({ type: g.type, state: g.state }, g.count);
+      },
+    });
+  })();
+
+  readonly groupRebalances: client.Counter<'type'> = (() => {
+    const metrics = this;
+    return new client.Counter({
+      name: 'strata_group_rebalances_total',
+      help: 'Completed rebalances of classic groups, and group epoch bumps of consumer groups.',
+      labelNames: ['type'] as const,
+      registers: [this.registry],
+      collect() {
+        if (metrics.groups === undefined) return;
+        const r = metrics.groups.rebalanceCounts();
+        this.reset();
+        this.inc({ type: 'classic' }, r.classic);
+        this.inc({ type: 'consumer' }, r.consumer);
       },
     });
   })();

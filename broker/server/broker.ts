@@ -20,6 +20,7 @@ import { ProducerIdManager } from '../cluster/producer-ids.js';
 import type { ApiHandler, BrokerConfigControl, BrokerContext, BrokerSettings, TopicConfigPolicy } from '../handlers/context.js';
 import { Router } from '../handlers/router.js';
 import { PartitionWakeup } from '../handlers/fetch-wakeup.js';
+import { GroupCoordinator, type GroupCoordinatorOptions } from '../coordinator/group-coordinator.js';
 
 export interface ListenerAddress {
   name: string;
@@ -45,6 +46,7 @@ export interface BrokerOptions {
   topicConfigs: TopicConfigPolicy;
   brokerConfig: BrokerConfigControl;
   handlers: readonly ApiHandler[];
+  groups: Omit<GroupCoordinatorOptions, 'topics' | 'log' | 'onAppend'>;
   /** log.retention.check.interval.ms: how often expired segments are deleted. */
   retentionCheckIntervalMs: number;
   /** log.flush.scheduler.interval.ms: how often logs are checked against flush.ms (never by default). */
@@ -57,6 +59,7 @@ export class Broker {
   readonly metrics = new BrokerMetrics();
   private readonly listeners: KafkaListener[] = [];
   private http: HttpEndpoint | undefined;
+  private groups: GroupCoordinator | undefined;
   private topics: TopicRegistry | undefined;
   private readonly wakeup = new PartitionWakeup();
   private readonly router: Router;
@@ -85,6 +88,18 @@ export class Broker {
       for (const t of topics.all()) for (const p of t.partitions) yield { topic: t.name, partition: p.index, bytes: p.log.sizeBytes() };
     };
     const producerIds = new ProducerIdManager(this.opts.logDir);
+    const groups = new GroupCoordinator({
+      ...this.opts.groups,
+      topics: this.topics,
+      log,
+      onAppend: (topic, partition) => this.wakeup.notify(`${topic}:${partition}`),
+    });
+    this.groups = groups;
+    this.topics.onTopicsChanged = () => groups.onTopicsChanged();
+    this.metrics.groups = groups;
+    // Loading runs in the background, one partition at a time; groups of a partition not loaded
+    // yet answer COORDINATOR_LOAD_IN_PROGRESS meanwhile.
+    void groups.start().catch((e) => log.error('group coordinator failed to load', { err: e }));
     const pool = new MemoryPool(this.opts.requestMemoryMaxBytes);
     const identity = { nodeId: this.opts.nodeId, clusterId: this.topics.clusterId, host: this.opts.advertised.host, port: this.opts.advertised.port, rack: this.opts.rack };
     const ctx: BrokerContext = {
@@ -98,6 +113,7 @@ export class Broker {
       producerIds: { next: () => producerIds.nextId() },
       topicConfigs: this.opts.topicConfigs,
       brokerConfig: this.opts.brokerConfig,
+      groups,
     };
     for (const l of this.opts.listeners) {
       const listener = new KafkaListener({
@@ -172,6 +188,8 @@ export class Broker {
     for (const t of this.timers) clearInterval(t);
     await Promise.all(this.listeners.map((l) => l.stopAccepting()));
     this.wakeup.wakeAll();
+    // Parked JoinGroup and SyncGroup answers go out (NOT_COORDINATOR) before connections drain.
+    this.groups?.close();
     await Promise.all(this.listeners.map((l) => l.drainConnections()));
     this.topics?.closeAll();
     await this.http?.close();

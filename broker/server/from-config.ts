@@ -12,7 +12,7 @@ import {
 import type { LogConfig } from '../log/types.js';
 import type { DescribedConfig, TopicConfigPolicy } from '../handlers/context.js';
 import type { Logger } from '../observability/logger.js';
-import { BROKER_HANDLERS } from '../handlers/index.js';
+import { BROKER_HANDLERS, CONSUMER_PROTOCOL_API_KEYS } from '../handlers/index.js';
 import type { LogFactory } from '../cluster/topics.js';
 import type { BrokerOptions } from './broker.js';
 import type { DynamicBrokerConfig } from './dynamic-config.js';
@@ -33,6 +33,10 @@ export function topicConfigPolicy(current: () => BrokerConfig): TopicConfigPolic
     isList: (name) => topicKey(name)?.type === 'list',
   };
 }
+
+/** Most groups (classic and consumer together) the coordinator holds; one more is refused with
+ *  GROUP_MAX_SIZE_REACHED. Kafka has no such bound; this keeps memory bounded. */
+const GROUPS_MAX = 100_000;
 
 /** A partition's log settings: the broker defaults under the topic's overrides. */
 export function logConfigFor(config: BrokerConfig, overrides: Record<string, string>): LogConfig {
@@ -62,6 +66,7 @@ export function brokerOptions(dynamic: DynamicBrokerConfig, log: Logger, openLog
     // silently use only the first.
     throw new Error(`log.dirs lists ${config.logDirs.length} directories; this build supports one`);
   }
+  const consumerProtocol = config.groupCoordinatorRebalanceProtocols.includes('consumer');
   const first = config.listeners[0]!;
   const advertised = config.advertisedListeners.find((l) => l.name === first.name) ?? first;
   return {
@@ -86,7 +91,25 @@ export function brokerOptions(dynamic: DynamicBrokerConfig, log: Logger, openLog
     logs: { open: openLog, configFor: (overrides) => logConfigFor(dynamic.current, overrides) },
     topicConfigs: topicConfigPolicy(() => dynamic.current),
     brokerConfig: dynamic,
-    handlers: BROKER_HANDLERS,
+    handlers: consumerProtocol ? BROKER_HANDLERS : BROKER_HANDLERS.filter((h) => !CONSUMER_PROTOCOL_API_KEYS.includes(h.apiKey)),
+    groups: {
+      settings: {
+        initialRebalanceDelayMs: config.groupInitialRebalanceDelayMs,
+        minSessionTimeoutMs: config.groupMinSessionTimeoutMs,
+        maxSessionTimeoutMs: config.groupMaxSessionTimeoutMs,
+        maxGroupSize: config.groupMaxSize,
+        consumerSessionTimeoutMs: config.groupConsumerSessionTimeoutMs,
+        consumerHeartbeatIntervalMs: config.groupConsumerHeartbeatIntervalMs,
+        consumerMaxGroupSize: config.groupConsumerMaxSize,
+        consumerAssignors: config.groupConsumerAssignors,
+        offsetsRetentionMs: config.offsetsRetentionMinutes * 60_000,
+        offsetMetadataMaxBytes: config.offsetMetadataMaxBytes,
+        maxGroups: GROUPS_MAX,
+      },
+      offsetsTopic: { numPartitions: config.offsetsTopicNumPartitions, segmentBytes: config.offsetsTopicSegmentBytes },
+      offsetsRetentionCheckIntervalMs: config.offsetsRetentionCheckIntervalMs,
+      consumerProtocolEnabled: consumerProtocol,
+    },
     retentionCheckIntervalMs: config.logRetentionCheckIntervalMs,
     flushSchedulerIntervalMs: config.logFlushSchedulerIntervalMs,
     log,
