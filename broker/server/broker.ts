@@ -95,7 +95,10 @@ export class Broker {
       onAppend: (topic, partition) => this.wakeup.notify(`${topic}:${partition}`),
     });
     this.groups = groups;
-    this.topics.onTopicsChanged = () => groups.onTopicsChanged();
+    this.topics.onTopicsChanged = () => {
+      this.metrics.partitions.set(topics.partitionCount());
+      groups.onTopicsChanged();
+    };
     this.metrics.groups = groups;
     // Loading runs in the background, one partition at a time; groups of a partition not loaded
     // yet answer COORDINATOR_LOAD_IN_PROGRESS meanwhile.
