@@ -15,10 +15,12 @@ import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
+  type ConsumeResult,
   type ProduceResult,
   type RdkafkaConsumeResult,
   type RdkafkaProduceResult,
   latencyPercentilesMs,
+  parseConsumerPerf,
   parseEndToEndLatency,
   parseProducerPerf,
   parseRdkafkaConsume,
@@ -174,6 +176,17 @@ function checked(tool: string, r: RunResult): string {
 async function rdkafkaProduce(ref: KafkaRef, bootstrap: string, records: number, acks: string): Promise<RdkafkaProduceResult> {
   const r = await rdkafka(ref, ['-P', '-t', TOPIC, '-b', bootstrap, '-s', String(RECORD_SIZE), '-c', String(records), '-a', acks === 'all' ? '-1' : acks, ...RDKAFKA_PRODUCER_PROPS, '-q']);
   return parseRdkafkaProduce(checked('rdkafka_performance producer', r), records);
+}
+
+/** Kafka's ConsumerPerformance in a fresh group (classic protocol), reading from the beginning. */
+async function consumerPerf(ref: KafkaRef, bootstrap: string, records: number): Promise<ConsumeResult> {
+  const r = await javaTool(ref, 'org.apache.kafka.tools.ConsumerPerformance', [
+    '--bootstrap-server', bootstrap,
+    '--topic', TOPIC,
+    '--messages', String(records),
+    '--timeout', '60000',
+  ]);
+  return parseConsumerPerf(checked('ConsumerPerformance', r), records);
 }
 
 async function rdkafkaConsume(ref: KafkaRef, bootstrap: string, records: number): Promise<RdkafkaConsumeResult> {
@@ -362,6 +375,9 @@ for (const acks of ACKS) {
   metric(`rdkafka.produce.${acks}.mbPerSec`, `rdkafka_performance produce acks=${acks} MiB/s`, 1);
   metric(`rdkafka.produce.${acks}.cpuSecPerGB`, `broker CPU s per GB, rdkafka_performance acks=${acks}`, 2);
 }
+metric('java.consume.recordsPerSec', 'ConsumerPerformance records/s', 0);
+metric('java.consume.mbPerSec', 'ConsumerPerformance MiB/s', 1);
+metric('java.consume.cpuSecPerGB', 'broker CPU s per GB consumed, ConsumerPerformance', 2);
 metric('rdkafka.consume.recordsPerSec', 'rdkafka_performance consume records/s', 0);
 metric('rdkafka.consume.mbPerSec', 'rdkafka_performance consume MiB/s', 1);
 metric('rdkafka.consume.cpuSecPerGB', 'broker CPU s per GB consumed, rdkafka_performance', 2);
@@ -461,6 +477,14 @@ async function session(ref: KafkaRef, spec: BrokerSpec, opts: Options, warmup: b
         state.offeredRate = r.msgsPerSec / 2;
         progress(`fixed-rate latency runs will offer ${state.offeredRate.toFixed(0)} records/s (half of Kafka's rdkafka_performance acks=1)`);
       }
+    }
+    {
+      const records = opts.records * 2;
+      const cpuBefore = cpuSeconds(pid);
+      const r = await consumerPerf(ref, spec.bootstrap, records);
+      const cpuSecPerGB = (cpuSeconds(pid) - cpuBefore) / ((records * RECORD_SIZE) / 1e9);
+      Object.assign(metrics, { 'java.consume.recordsPerSec': r.recordsPerSec, 'java.consume.mbPerSec': r.mbPerSec, 'java.consume.cpuSecPerGB': cpuSecPerGB });
+      progress(`${spec.name}: ConsumerPerformance ${r.recordsPerSec.toFixed(0)} rec/s ${r.mbPerSec.toFixed(1)} MiB/s, broker ${cpuSecPerGB.toFixed(2)} CPU s/GB`);
     }
     {
       // The topic now holds the warm-up, two Java runs and two rdkafka runs; read two runs' worth.
@@ -624,7 +648,7 @@ async function main(): Promise<void> {
     '',
     `Each session: one broker on a fresh data directory, topic \`${TOPIC}\` of ${PARTITIONS} partitions RF 1, ${RECORD_SIZE} B records. ` +
       `Kafka's ProducerPerformance (${opts.records.toLocaleString('en-US')} records per run, ${PRODUCER_PROPS.join(' ')}) and librdkafka's ` +
-      `rdkafka_performance (same count and batching) at acks=1 and acks=all; rdkafka_performance reading ${(opts.records * 2).toLocaleString('en-US')} records back; ` +
+      `rdkafka_performance (same count and batching) at acks=1 and acks=all; ConsumerPerformance (a new group) and rdkafka_performance each reading ${(opts.records * 2).toLocaleString('en-US')} records back; ` +
       `end-to-end latency with rdkafka_performance at a fixed offered rate of half Kafka's rdkafka acks=1 maximum (acks=all, ${opts.latencySeconds} s); ` +
       `Kafka's EndToEndLatency (${opts.e2eRecords.toLocaleString('en-US')} round trips, one record in flight). ` +
       `Broker on core ${BROKER_CORE}, clients on core ${CLIENT_CORE}. ` +

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { latencyPercentilesMs, parseEndToEndLatency, parseProducerPerf, parseRdkafkaConsume, parseRdkafkaProduce } from './parse.js';
+import { latencyPercentilesMs, parseConsumerPerf, parseEndToEndLatency, parseProducerPerf, parseRdkafkaConsume, parseRdkafkaProduce } from './parse.js';
 
 // Output captured from Kafka 4.1.1's tools run against Strata on this machine.
 const PRODUCER_OUT = `505938 records sent, 101126.9 records/sec (98.76 MB/sec), 9.3 ms avg latency, 606.0 ms max latency.
@@ -32,6 +32,18 @@ describe('bench tool output parsers', () => {
   it('reads EndToEndLatency averages and percentiles', () => {
     expect(parseEndToEndLatency(E2E_OUT)).toEqual({ avgMs: 0.709, p50Ms: 0, p99Ms: 5, p999Ms: 10 });
     expect(() => parseEndToEndLatency('Avg latency: 0.7 ms\n')).toThrow(/no EndToEndLatency summary/);
+  });
+});
+
+describe('ConsumerPerformance output parser', () => {
+  // Captured from Kafka 4.1.1's ConsumerPerformance against Strata.
+  const out = `start.time, end.time, data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, nMsg.sec, rebalance.time.ms, fetch.time.ms, fetch.MB.sec, fetch.nMsg.sec
+2026-11-22 07:23:10:275, 2026-11-22 07:23:10:813, 0.0848, 0.1576, 20000, 37174.7212, 357, 181, 0.4684, 110497.2376
+`;
+  it('takes the fetch-time rates, which leave out joining the group', () => {
+    expect(parseConsumerPerf(out, 20000)).toEqual({ records: 20000, mb: 0.0848, recordsPerSec: 110497.2376, mbPerSec: 0.4684 });
+    expect(() => parseConsumerPerf(out, 30000)).toThrow(/read 20000 records, expected 30000/);
+    expect(() => parseConsumerPerf('WARN nothing\n', 1)).toThrow(/no ConsumerPerformance summary/);
   });
 });
 
