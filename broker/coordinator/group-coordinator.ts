@@ -95,6 +95,7 @@ export class GroupCoordinator implements GroupCoordinatorApi {
   private readonly loading = new Set<number>();
   private loaded: Promise<void> = Promise.resolve();
   private expiryTimer: TimerHandle | undefined;
+  private expiring = false;
   private closed = false;
   private rebalances = { classic: 0 };
 
@@ -517,8 +518,13 @@ export class GroupCoordinator implements GroupCoordinatorApi {
 
   private scheduleExpiry(): void {
     if (this.closed) return;
+    // A fixed cadence: the next check is scheduled when this one starts; a check still writing
+    // when the next falls due makes that one a no-op.
     this.expiryTimer = this.scheduler.after(this.opts.offsetsRetentionCheckIntervalMs, () => {
-      void this.expireOffsets().finally(() => this.scheduleExpiry());
+      this.scheduleExpiry();
+      if (this.expiring) return;
+      this.expiring = true;
+      void this.expireOffsets().finally(() => (this.expiring = false));
     });
   }
 
