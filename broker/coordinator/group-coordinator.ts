@@ -8,6 +8,7 @@
 //
 // One broker is the coordinator of every group (single node); a group's records go to partition
 // partitionFor(groupId) of __consumer_offsets, as Kafka places them, so Kafka's tools read them.
+import { isIP } from 'node:net';
 import type { TopicRegistry, Topic } from '../cluster/topics.js';
 import type { GroupCoordinatorApi, RequestInfo } from '../handlers/context.js';
 import type { Logger } from '../observability/logger.js';
@@ -598,7 +599,18 @@ export class GroupCoordinator implements GroupCoordinatorApi {
 }
 
 function client(info: RequestInfo): { clientId: string; clientHost: string } {
-  return { clientId: info.header.clientId ?? '', clientHost: `/${info.clientAddress}` };
+  return { clientId: info.header.clientId ?? '', clientHost: `/${hostOf(info.clientAddress)}` };
+}
+
+/**
+ * The peer's address without the port the connection's address carries ("127.0.0.1:51234"): Kafka
+ * reports a member's host as Java's InetAddress.toString(), "/127.0.0.1", which tools such as
+ * ConsumerGroupCommand print as HOST. An IPv4-mapped IPv6 address is shown as the IPv4 one, as Java does.
+ */
+function hostOf(address: string): string {
+  const m = /^(.*):(\d+)$/.exec(address);
+  const host = m !== null && isIP(m[1]!) !== 0 ? m[1]! : address;
+  return host.startsWith('::ffff:') && isIP(host.slice(7)) === 4 ? host.slice(7) : host;
 }
 
 export { ZERO_UUID };
