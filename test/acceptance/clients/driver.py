@@ -8,6 +8,8 @@ for that interpreter, not for whatever python3 comes first on PATH.
   driver.py create-topic <bootstrap> <topic> <partitions>
   driver.py produce      <bootstrap> <topic> <none|gzip|snappy|lz4|zstd>   (records on stdin)
   driver.py consume      <bootstrap> <topic> <partition>=<count>[,...]
+  driver.py group-consume <bootstrap> <topic> <group> [session.timeout.ms=N]
+            [heartbeat.interval.ms=N] [client.id=S]   (until stdin closes; lines in driver-io.ts)
   driver.py version      (no broker: prints the client library's version)
 
 Records on stdin, one per line: space separated tokens
@@ -25,9 +27,10 @@ import base64
 import json
 import os
 import sys
+import threading
 
 import confluent_kafka
-from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, Producer, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
 OUT = sys.stdout
@@ -181,6 +184,85 @@ def consume(bootstrap, topic, expected):
     return 0
 
 
+GROUP_SETTINGS = ("session.timeout.ms", "heartbeat.interval.ms", "client.id")
+
+
+def group_consume(bootstrap, topic, group, settings):
+    """A group member, subscribed to topic, until stdin closes; the lines it
+    prints are described in driver-io.ts. librdkafka's default assignors
+    ("range,roundrobin") and eager rebalancing; no auto-commit: every
+    non-empty batch is followed by a synchronous commit of the offset after
+    each partition's last record. librdkafka names neither the member id nor
+    the generation through this binding, so those are null."""
+    conf = common(bootstrap, settings.pop("client.id", "strata-acceptance-python-member"))
+    conf.update({
+        "group.id": group,
+        "enable.auto.commit": False,
+        "auto.offset.reset": "earliest",
+        "enable.partition.eof": False,
+    })
+    conf.update({k: int(v) for k, v in settings.items()})
+    stop = threading.Event()
+
+    def watch_stdin():
+        sys.stdin.buffer.read()
+        stop.set()
+
+    threading.Thread(target=watch_stdin, daemon=True).start()
+
+    def partitions_of(tps):
+        return sorted(tp.partition for tp in tps if tp.topic == topic)
+
+    def on_assign(_consumer, tps):
+        emit({"event": "assigned", "partitions": partitions_of(tps), "memberId": None, "generation": None,
+              "protocol": None})
+        OUT.flush()
+
+    def on_revoke(_consumer, tps):
+        emit({"event": "revoked", "partitions": partitions_of(tps)})
+        OUT.flush()
+
+    def on_lost(_consumer, tps):
+        emit({"event": "lost", "partitions": partitions_of(tps)})
+        OUT.flush()
+
+    consumer = Consumer(conf)
+    try:
+        consumer.subscribe([topic], on_assign=on_assign, on_revoke=on_revoke, on_lost=on_lost)
+        while not stop.is_set():
+            nxt = {}
+            for msg in consumer.consume(num_messages=500, timeout=0.5):
+                err = msg.error()
+                if err is not None:
+                    sys.stderr.write("consume error: %s\n" % err)
+                    continue
+                emit({
+                    "partition": msg.partition(),
+                    "offset": msg.offset(),
+                    "key": hex_or_none(msg.key()),
+                    "value": hex_or_none(msg.value()),
+                    "headers": [[k, hex_or_none(v)] for k, v in (msg.headers() or [])],
+                })
+                nxt[msg.partition()] = msg.offset() + 1
+            if nxt:
+                try:
+                    done = consumer.commit(offsets=[TopicPartition(topic, p, o) for p, o in sorted(nxt.items())],
+                                           asynchronous=False)
+                    failed = [tp for tp in done if tp.error is not None]
+                    if failed:
+                        emit({"event": "commit-failed", "message": "; ".join(
+                            "%d: %s" % (tp.partition, tp.error) for tp in failed)})
+                    else:
+                        emit({"event": "committed", "offsets": [[tp.partition, tp.offset] for tp in done]})
+                except KafkaException as e:
+                    emit({"event": "commit-failed", "message": str(e)})
+            OUT.flush()
+    finally:
+        consumer.close()
+    emit({"event": "closed"})
+    return 0
+
+
 def main(argv):
     if argv == ["version"]:
         emit({"event": "version", "version": "confluent-kafka %s, librdkafka %s" % (
@@ -190,6 +272,15 @@ def main(argv):
         sys.stderr.write("usage: driver.py create-topic|produce|consume <bootstrap> <topic> <arg>\n")
         return 2
     mode, bootstrap, topic, arg = argv[0], argv[1], argv[2], argv[3]
+    if mode == "group-consume":
+        settings = {}
+        for item in argv[4:]:
+            name, _, value = item.partition("=")
+            if name not in GROUP_SETTINGS or not value:
+                sys.stderr.write("unknown group-consume setting %s\n" % item)
+                return 2
+            settings[name] = value
+        return group_consume(bootstrap, topic, arg, settings)
     if mode == "create-topic":
         return create_topic(bootstrap, topic, int(arg))
     if mode == "produce":

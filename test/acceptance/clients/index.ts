@@ -88,6 +88,15 @@
  *   consume: one ConsoleConsumer per partition (--partition N --offset
  *     earliest --max-messages <count>: assign + seek, no group, no commits),
  *     with --formatter AcceptanceClient$HexFormatter printing JSON with hex.
+ *
+ * Group members (group-member.ts starts them): java, confluent-kafka-python
+ * and kafkajs have a long-running `group-consume` mode (lines described in
+ * driver-io.ts): subscribe in a classic group, commit synchronously after each
+ * non-empty batch, print assignment changes, records and commits, leave the
+ * group when stdin closes. Their assignors: the Java client's default
+ * (range, cooperative-sticky), librdkafka's default (range, roundrobin), and
+ * for KafkaJS a range assignor of the driver's named "range", since KafkaJS's
+ * own is named "RoundRobinAssigner", which no other client offers.
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -215,10 +224,10 @@ function jsonLines(stdout: string): { objects: Record<string, unknown>[]; other:
 // ---------------------------------------------------------------------------
 // How each client is started
 
-type DriverMode = 'create-topic' | 'produce' | 'consume' | 'version';
+type DriverMode = 'create-topic' | 'produce' | 'consume' | 'group-consume' | 'version';
 
-/** The clients driven by a JSON-line driver program of ours. */
-function driverCommand(client: AcceptanceClient, mode: DriverMode, args: string[]): [string, string[]] {
+/** The clients driven by a JSON-line driver program of ours (group-member.ts starts them too). */
+export function driverCommand(client: AcceptanceClient, mode: DriverMode, args: string[]): [string, string[]] {
   switch (client) {
     case 'confluent-kafka-python':
     case 'kcat': // kcat has no admin API; only create-topic gets here

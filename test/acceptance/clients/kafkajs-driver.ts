@@ -4,18 +4,25 @@
  *   node --import tsx kafkajs-driver.ts create-topic <bootstrap> <topic> <partitions>
  *   node --import tsx kafkajs-driver.ts produce      <bootstrap> <topic> <codec>   (records on stdin)
  *   node --import tsx kafkajs-driver.ts consume      <bootstrap> <topic> <p>=<count>[,...]
+ *   node --import tsx kafkajs-driver.ts group-consume <bootstrap> <topic> <group> [settings]   (see driver-io.ts)
  *   node --import tsx kafkajs-driver.ts version      (no broker: prints the client library's version)
  *
  * KafkaJS ships only gzip; snappy, lz4 and zstd come from the golden tests'
  * codec plugins (test/golden/clients/kafkajs-codecs.ts).
+ *
+ * group-consume: KafkaJS's only built-in assignor is named "RoundRobinAssigner",
+ * a protocol name no other client offers, so a group mixing KafkaJS with the
+ * Java client or librdkafka could never agree on a protocol. The driver gives
+ * KafkaJS a range assignor of its own under Kafka's name "range", which the
+ * Java client (by default) and librdkafka (by default) also offer.
  */
 import { createRequire } from 'node:module';
 import kafkajs from 'kafkajs';
-import type { IHeaders, KafkaConfig, LogEntry, Message, PartitionerArgs } from 'kafkajs';
+import type { IHeaders, KafkaConfig, LogEntry, Message, PartitionAssigner, PartitionerArgs } from 'kafkajs';
 import { registerKafkaJsCodecs } from '../../golden/clients/kafkajs-codecs.js';
-import { emit, flushLines, hexOrNull, maybeFlush, readStdinRecords, runDriver } from './driver-io.js';
+import { emit, flushLines, type GroupSettings, hexOrNull, maybeFlush, readStdinRecords, runDriver, stdinClosed } from './driver-io.js';
 
-const { Kafka, CompressionTypes, Partitioners, logLevel } = kafkajs;
+const { AssignerProtocol, Kafka, CompressionTypes, Partitioners, logLevel } = kafkajs;
 
 const CODEC_TYPES: Record<string, number> = {
   none: CompressionTypes.None,
@@ -270,6 +277,113 @@ async function consume(bootstrap: string, topic: string, expected: Map<number, n
   return 0;
 }
 
+/**
+ * Kafka's range assignment under its protocol name "range": per topic, the
+ * subscribed members sorted by member id, each given a contiguous run of
+ * partitions, the first (partitions % members) one more. The subscriptions are
+ * read from every member's metadata (the Java client sends a newer
+ * ConsumerProtocolSubscription version; its version-0 prefix is what this reads).
+ */
+const rangeAssigner: PartitionAssigner = ({ cluster }) => ({
+  name: 'range',
+  version: 0,
+  async assign({ members }) {
+    const subscribers = new Map<string, string[]>();
+    for (const m of members) {
+      for (const topic of AssignerProtocol.MemberMetadata.decode(m.memberMetadata)?.topics ?? []) {
+        subscribers.set(topic, [...(subscribers.get(topic) ?? []), m.memberId]);
+      }
+    }
+    const assignment = new Map<string, Record<string, number[]>>(members.map((m) => [m.memberId, {}]));
+    for (const [topic, ids] of subscribers) {
+      ids.sort();
+      const partitions = cluster
+        .findTopicPartitionMetadata(topic)
+        .map((p) => p.partitionId)
+        .sort((a, b) => a - b);
+      const each = Math.floor(partitions.length / ids.length);
+      const extra = partitions.length % ids.length;
+      let next = 0;
+      ids.forEach((id, i) => {
+        const n = each + (i < extra ? 1 : 0);
+        assignment.get(id)![topic] = partitions.slice(next, next + n);
+        next += n;
+      });
+    }
+    return members.map((m) => ({
+      memberId: m.memberId,
+      memberAssignment: AssignerProtocol.MemberAssignment.encode({ version: 0, assignment: assignment.get(m.memberId)!, userData: Buffer.alloc(0) }),
+    }));
+  },
+  protocol({ topics }) {
+    return { name: 'range', metadata: AssignerProtocol.MemberMetadata.encode({ version: 0, topics, userData: Buffer.alloc(0) }) };
+  },
+});
+
+/**
+ * A KafkaJS group member (see driver-io.ts for the lines it prints): the range
+ * assignor above, no auto-commit, eachBatch followed by a commit of the offset
+ * after the batch's last record. KafkaJS names no partitions when a rebalance
+ * starts, so "revoked" repeats the last assignment (KafkaJS rebalances eagerly).
+ * Fetches wait at most 500 ms: KafkaJS heartbeats between fetches, and its
+ * default 5 s wait would make it late to notice a rebalance.
+ */
+async function groupConsume(bootstrap: string, topic: string, groupId: string, settings: GroupSettings): Promise<number> {
+  registerKafkaJsCodecs();
+  const consumer = new Kafka(config(bootstrap, settings.clientId ?? 'strata-acceptance-kafkajs-member')).consumer({
+    groupId,
+    partitionAssigners: [rangeAssigner],
+    maxWaitTimeInMs: 500,
+    allowAutoTopicCreation: false,
+    ...(settings.sessionTimeoutMs === undefined ? {} : { sessionTimeout: settings.sessionTimeoutMs }),
+    ...(settings.heartbeatIntervalMs === undefined ? {} : { heartbeatInterval: settings.heartbeatIntervalMs }),
+  });
+  let assigned: number[] = [];
+  consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+    assigned = [...(payload.memberAssignment[topic] ?? [])].sort((a, b) => a - b);
+    emit({ event: 'assigned', partitions: assigned, memberId: payload.memberId, generation: null, protocol: payload.groupProtocol });
+    void flushLines();
+  });
+  consumer.on(consumer.events.REBALANCING, () => {
+    emit({ event: 'revoked', partitions: assigned });
+    assigned = [];
+    void flushLines();
+  });
+  consumer.on(consumer.events.CRASH, ({ payload }) => {
+    process.stderr.write(`kafkajs consumer crashed (restart: ${payload.restart}): ${payload.error.stack ?? payload.error.message}\n`);
+  });
+  const closed = stdinClosed();
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topic], fromBeginning: true });
+  await consumer.run({
+    autoCommit: false,
+    eachBatch: async ({ batch, resolveOffset }) => {
+      for (const m of batch.messages) {
+        const headers: [string, string | null][] = [];
+        for (const [name, v] of Object.entries(m.headers ?? {})) {
+          for (const one of Array.isArray(v) ? v : [v]) headers.push([name, one === undefined || one === null ? null : hexOrNull(Buffer.from(one))]);
+        }
+        emit({ partition: batch.partition, offset: Number(m.offset), key: hexOrNull(m.key), value: hexOrNull(m.value), headers });
+        resolveOffset(m.offset);
+      }
+      if (batch.messages.length > 0) {
+        const next = String(BigInt(batch.messages[batch.messages.length - 1]!.offset) + 1n);
+        try {
+          await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
+          emit({ event: 'committed', offsets: [[batch.partition, Number(next)]] });
+        } catch (err) {
+          emit({ event: 'commit-failed', message: `${(err as Error).name}: ${(err as Error).message}` });
+        }
+      }
+      await flushLines();
+    },
+  });
+  await closed;
+  await consumer.disconnect();
+  emit({ event: 'closed' });
+  return 0;
+}
+
 /** No broker: proves KafkaJS and the codec plugins load, and names the version. */
 async function version(): Promise<number> {
   registerKafkaJsCodecs();
@@ -278,4 +392,4 @@ async function version(): Promise<number> {
   return 0;
 }
 
-runDriver('kafkajs-driver.ts', { version, createTopic, produce, consume });
+runDriver('kafkajs-driver.ts', { version, createTopic, produce, consume, groupConsume });

@@ -8,12 +8,16 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
@@ -21,15 +25,19 @@ import org.apache.kafka.clients.admin.CreateTopicsResult;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerInterceptor;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.MessageFormatter;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.Headers;
@@ -48,6 +56,10 @@ import org.apache.kafka.common.utils.AppInfoParser;
  *   AcceptanceClient create-topic &lt;bootstrap&gt; &lt;topic&gt; &lt;partitions&gt;
  *   AcceptanceClient produce      &lt;bootstrap&gt; &lt;topic&gt; &lt;none|gzip|snappy|lz4|zstd&gt;   (records on stdin)
  *   AcceptanceClient consume      &lt;bootstrap&gt; &lt;topic&gt; &lt;partition&gt;=&lt;count&gt;[,...]
+ *   AcceptanceClient group-consume &lt;bootstrap&gt; &lt;topic&gt; &lt;group&gt; [session.timeout.ms=N]
+ *                                 [heartbeat.interval.ms=N] [client.id=S]
+ *                                 (a group member until stdin closes; its lines are described
+ *                                 in test/acceptance/clients/driver-io.ts)
  *   AcceptanceClient version      (no broker: prints the client library's version)
  *
  * Records on stdin, one per line: space separated tokens
@@ -98,7 +110,7 @@ public final class AcceptanceClient {
             return 0;
         }
         if (args.length < 4) {
-            System.err.println("usage: AcceptanceClient create-topic|produce|consume <bootstrap> <topic> <partitions|codec|p=count,...>");
+            System.err.println("usage: AcceptanceClient create-topic|produce|consume <bootstrap> <topic> <partitions|codec|p=count,...>\n       AcceptanceClient group-consume <bootstrap> <topic> <group> [name=value...]");
             return 2;
         }
         String bootstrap = args[1];
@@ -110,6 +122,8 @@ public final class AcceptanceClient {
                 return produce(bootstrap, topic, args[3]);
             case "consume":
                 return consume(bootstrap, topic, parseCounts(args[3]));
+            case "group-consume":
+                return groupConsume(bootstrap, topic, args[3], parseGroupSettings(args));
             default:
                 System.err.println("unknown mode " + args[0]);
                 return 2;
@@ -279,6 +293,131 @@ public final class AcceptanceClient {
             consumer.close(CloseOptions.timeout(Duration.ofSeconds(2)));
         }
         OUT.println("{\"event\":\"done\",\"records\":" + total + "}");
+        return 0;
+    }
+
+    // --------------------------------------------------------- group-consume
+
+    private static Map<String, String> parseGroupSettings(String[] args) {
+        Map<String, String> settings = new HashMap<>();
+        for (int i = 4; i < args.length; i++) {
+            int eq = args[i].indexOf('=');
+            String name = eq < 0 ? args[i] : args[i].substring(0, eq);
+            if (eq < 0 || eq == args[i].length() - 1
+                || !(name.equals("session.timeout.ms") || name.equals("heartbeat.interval.ms") || name.equals("client.id"))) {
+                throw new IllegalArgumentException("unknown group-consume setting " + args[i]);
+            }
+            settings.put(name, args[i].substring(eq + 1));
+        }
+        return settings;
+    }
+
+    private static String partitionsJson(Collection<TopicPartition> tps, String topic) {
+        TreeSet<Integer> ps = new TreeSet<>();
+        for (TopicPartition tp : tps) {
+            if (tp.topic().equals(topic)) {
+                ps.add(tp.partition());
+            }
+        }
+        StringBuilder sb = new StringBuilder("[");
+        for (Integer p : ps) {
+            sb.append(sb.length() > 1 ? "," : "").append(p);
+        }
+        return sb.append(']').toString();
+    }
+
+    /**
+     * A group member subscribed to one topic until stdin closes. The client's
+     * defaults otherwise: the classic protocol and partition.assignment.strategy
+     * [RangeAssignor, CooperativeStickyAssignor], which offers "range" and
+     * "cooperative-sticky" and rebalances eagerly (the protocols in common).
+     * Auto-commit is off: each non-empty poll is followed by commitSync of the
+     * offset after each partition's last record. Stopping: a thread waits for
+     * the end of stdin and sets a flag the poll loop (500 ms polls) checks;
+     * close() then leaves the group.
+     */
+    private static int groupConsume(String bootstrap, String topic, String group, Map<String, String> settings) throws Exception {
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(ConsumerConfig.CLIENT_ID_CONFIG, settings.getOrDefault("client.id", "strata-acceptance-java-member"));
+        p.put(ConsumerConfig.GROUP_ID_CONFIG, group);
+        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        if (settings.containsKey("session.timeout.ms")) {
+            p.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, Integer.parseInt(settings.get("session.timeout.ms")));
+        }
+        if (settings.containsKey("heartbeat.interval.ms")) {
+            p.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, Integer.parseInt(settings.get("heartbeat.interval.ms")));
+        }
+
+        AtomicBoolean stop = new AtomicBoolean();
+        Thread stdinWatcher = new Thread(() -> {
+            try {
+                while (System.in.read(new byte[4096]) >= 0) {
+                    // discard: only the end of stdin matters
+                }
+            } catch (java.io.IOException e) {
+                // a broken stdin means the parent is gone: stop as well
+            }
+            stop.set(true);
+        }, "stdin-watcher");
+        stdinWatcher.setDaemon(true);
+        stdinWatcher.start();
+
+        KafkaConsumer<byte[], byte[]> consumer =
+            new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        try {
+            // The listener runs inside poll(), on this thread, so OUT needs no lock.
+            consumer.subscribe(List.of(topic), new ConsumerRebalanceListener() {
+                @Override
+                public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+                    OUT.println("{\"event\":\"revoked\",\"partitions\":" + partitionsJson(partitions, topic) + "}");
+                    OUT.flush();
+                }
+
+                @Override
+                public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+                    ConsumerGroupMetadata g = consumer.groupMetadata();
+                    OUT.println("{\"event\":\"assigned\",\"partitions\":" + partitionsJson(consumer.assignment(), topic)
+                        + ",\"memberId\":" + jsonString(g.memberId()) + ",\"generation\":" + g.generationId()
+                        + ",\"protocol\":null}");
+                    OUT.flush();
+                }
+
+                @Override
+                public void onPartitionsLost(Collection<TopicPartition> partitions) {
+                    OUT.println("{\"event\":\"lost\",\"partitions\":" + partitionsJson(partitions, topic) + "}");
+                    OUT.flush();
+                }
+            });
+            while (!stop.get()) {
+                ConsumerRecords<byte[], byte[]> recs = consumer.poll(Duration.ofMillis(500));
+                Map<TopicPartition, OffsetAndMetadata> next = new HashMap<>();
+                for (ConsumerRecord<byte[], byte[]> r : recs) {
+                    OUT.println(recordJson(r));
+                    next.put(new TopicPartition(r.topic(), r.partition()), new OffsetAndMetadata(r.offset() + 1));
+                }
+                if (!next.isEmpty()) {
+                    try {
+                        consumer.commitSync(next);
+                        TreeMap<Integer, Long> sorted = new TreeMap<>();
+                        next.forEach((tp, om) -> sorted.put(tp.partition(), om.offset()));
+                        StringBuilder sb = new StringBuilder("{\"event\":\"committed\",\"offsets\":[");
+                        sorted.forEach((part, off) -> sb.append(sb.charAt(sb.length() - 1) == '[' ? "" : ",")
+                            .append('[').append(part).append(',').append(off).append(']'));
+                        OUT.println(sb.append("]}"));
+                    } catch (KafkaException e) {
+                        // CommitFailedException, RebalanceInProgressException: the group moved on.
+                        OUT.println("{\"event\":\"commit-failed\",\"message\":"
+                            + jsonString(e.getClass().getName() + ": " + e.getMessage()) + "}");
+                    }
+                }
+                OUT.flush();
+            }
+        } finally {
+            consumer.close(CloseOptions.timeout(Duration.ofSeconds(10)));
+        }
+        OUT.println("{\"event\":\"closed\"}");
         return 0;
     }
 
