@@ -5,7 +5,7 @@
 //
 // In order, on one broker:
 //   1. the members share the six partitions of one topic with no overlap and none unassigned, by
-//      their own account and by DescribeGroups at the wire;
+//      their own account, by DescribeGroups at the wire and by Kafka's ConsumerGroupCommand;
 //   2. records produced while they run are each consumed exactly once, by the partition's owner;
 //   3. one member is SIGKILLed (no LeaveGroup): once its session runs out the other two own all six
 //      partitions, and records produced afterwards are consumed;
@@ -19,6 +19,8 @@ import { ErrorCode } from '../../broker/protocol/error-codes.js';
 import { Reader } from '../../broker/protocol/primitives.js';
 import { type AcceptanceClient, acceptanceRecords, peersAvailable, produce, type ProduceReport } from '../acceptance/clients/index.js';
 import { GROUP_CLIENTS, type GroupClient, type GroupMember, startGroupMember } from '../acceptance/clients/group-member.js';
+import { KAFKA_TOOLS_LOG4J_CONFIG, kafkaToolsClasspath } from '../acceptance/clients/paths.js';
+import { runBounded } from '../golden/clients/run.js';
 import { type BrokerProcess, newDataDir, startBroker } from './harness.js';
 import { WireClient } from './wire-client.js';
 
@@ -52,7 +54,8 @@ const CLIENT_IDS: Record<GroupClient, string> = {
 };
 
 const peers = peersAvailable();
-const missing = [...GROUP_CLIENTS, PRODUCER].filter((c) => !peers[c]);
+// 'console' stands for Kafka's tools (kafka-tools 4.1.1), ConsumerGroupCommand among them.
+const missing = [...GROUP_CLIENTS, PRODUCER, 'console' as const].filter((c) => !peers[c]);
 const allowMissing = process.env.STRATA_ALLOW_MISSING_PEERS === '1';
 
 let broker: BrokerProcess;
@@ -147,6 +150,42 @@ async function waitSettled(ms: GroupMember[]): Promise<void> {
     SETTLE_TIMEOUT_MS,
     () => `group not settled; broker says ${last}\n${describeMembers(ms)}`,
   );
+}
+
+/**
+ * Kafka's ConsumerGroupCommand --describe --members --verbose: each member's client id, member id
+ * and partitions of TOPIC, read from the table by its column headers.
+ */
+async function toolMembers(): Promise<{ clientId: string; memberId: string; partitions: number[] }[]> {
+  const run = await runBounded(
+    'java',
+    [
+      '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Xmx256m',
+      `-Dlog4j2.configurationFile=file:${KAFKA_TOOLS_LOG4J_CONFIG}`,
+      '-cp', kafkaToolsClasspath(),
+      'org.apache.kafka.tools.consumer.group.ConsumerGroupCommand',
+      '--bootstrap-server', broker.bootstrap, '--describe', '--group', GROUP, '--members', '--verbose',
+    ],
+    { timeoutMs: CLIENT_TIMEOUT_MS },
+  );
+  expect(run.exitCode, `${run.stdout}\n${run.stderr}`).toBe(0);
+  const lines = run.stdout.split('\n').filter((l) => l.trim());
+  const header = lines.findIndex((l) => l.startsWith('GROUP '));
+  expect(header, run.stdout).toBeGreaterThanOrEqual(0);
+  const cols = lines[header]!.trim().split(/\s+/);
+  const at = (name: string) => {
+    const i = cols.indexOf(name);
+    expect(i, `column ${name} in ${lines[header]}`).toBeGreaterThanOrEqual(0);
+    return i;
+  };
+  const [clientCol, memberCol, assignmentCol] = [at('CLIENT-ID'), at('CONSUMER-ID'), at('CURRENT-ASSIGNMENT')];
+  return lines.slice(header + 1).map((l) => {
+    const f = l.trim().split(/\s+/);
+    // "topic:0,1" per topic; "-" when nothing is assigned. Anything else (another topic) is -1.
+    const assignment = f[assignmentCol] ?? '-';
+    const partitions = assignment === '-' ? [] : assignment.startsWith(`${TOPIC}:`) ? assignment.slice(TOPIC.length + 1).split(',').map(Number) : [-1];
+    return { clientId: f[clientCol]!, memberId: f[memberCol]!, partitions: partitions.sort((a, b) => a - b) };
+  });
 }
 
 /**
@@ -246,7 +285,7 @@ afterAll(async () => {
 });
 
 describe('one consumer group, three real clients', () => {
-  it('the Java client, confluent-kafka-python and KafkaJS are installed (npm test installs them)', () => {
+  it("the Java client, confluent-kafka-python, KafkaJS and Kafka's tools are installed (npm test installs them)", () => {
     if (allowMissing) return;
     expect(missing.map((c) => `${c}: ${peers.problems[c]}`)).toEqual([]);
   });
@@ -256,7 +295,7 @@ describe('one consumer group, three real clients', () => {
     let python: GroupMember;
     let kafkajs: GroupMember;
 
-    it('three members share the six partitions: no overlap, none unassigned, as DescribeGroups says', async () => {
+    it('three members share the six partitions: no overlap, none unassigned, as DescribeGroups and ConsumerGroupCommand say', async () => {
       const created = await wire.send(ApiKey.CreateTopics, 7, {
         ...G.defaultCreateTopicsRequest(),
         topics: [{ name: TOPIC, numPartitions: PARTITIONS, replicationFactor: 1, assignments: [], configs: [] }],
@@ -283,6 +322,15 @@ describe('one consumer group, three real clients', () => {
         expect(m.lastAssigned()!.memberId).toBe(d.members.find((x) => x.clientId === m.clientId)!.memberId);
       }
       expect(kafkajs.lastAssigned()!.protocol).toBe('range');
+
+      // Kafka's own tool sees the same members with the same partitions.
+      const tool = await toolMembers();
+      expect(tool.map((m) => m.clientId).sort()).toEqual(Object.values(CLIENT_IDS).sort());
+      for (const m of three) {
+        const t = tool.find((x) => x.clientId === m.clientId)!;
+        expect(t.partitions, m.clientId).toEqual(m.assignment());
+        expect(t.memberId, m.clientId).toBe(d.members.find((x) => x.clientId === m.clientId)!.memberId);
+      }
     }, TEST_TIMEOUT_MS);
 
     it('records produced while they run are each consumed exactly once, by the owner of their partition', async () => {
