@@ -159,7 +159,10 @@ describe('ConsumerGroups: joining', () => {
           else if (act.kind === 'leave') clients[act.client]!.leave();
           else if (act.kind === 'advance') {
             scheduler.advance(act.ms);
-            for (const c of clients) c.expireIfSilent(scheduler.nowMs(), 45_000);
+            // A client silent past its rebalance timeout (30 s, shorter than the 45 s session) may
+            // have been fenced for not revoking in time, as Kafka does; the Java client leaves the
+            // group itself after max.poll.interval.ms (which it sends as the rebalance timeout).
+            for (const c of clients) c.expireIfSilent(scheduler.nowMs(), 30_000);
           } else {
             topics.setPartitions('foo', Math.min(12, topics.byName('foo')!.partitionCount + 1));
             groups.onTopicsChanged();
