@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { WireClient } from './wire-client.js';
 import { type BrokerProcess, REPO_ROOT, newDataDir, runStrata, startBroker } from './harness.js';
 import { runKcatConsume, runKcatProduce } from '../golden/clients/index.js';
 
@@ -50,6 +51,17 @@ describe('broker lifecycle', () => {
     const consumed = await runKcatConsume(broker.bootstrap, 'durable', 30_000);
     expect(consumed.exitCode, consumed.stderr).toBe(0);
     expect(consumed.stdout).toMatch(/^0\tstrata-key-0\t/m);
+  });
+
+  it('stops on SIGTERM while clients stay connected and idle', async () => {
+    broker = await startBroker();
+    const idle = await Promise.all([0, 1].map(() => WireClient.connect(broker!.port)));
+    try {
+      expect(await broker.stop('SIGTERM')).toBe(0);
+      expect(broker.logs.some((l) => l.msg === 'broker stopped')).toBe(true);
+    } finally {
+      for (const c of idle) c.close();
+    }
   });
 });
 
