@@ -162,7 +162,9 @@ describe('topic regular expressions', () => {
         const js = new RegExp(`^(?:${source})$`);
         for (const input of inputs) expect([source, input, compiled.regex.matches(input)]).toEqual([source, input, js.test(input)]);
       }),
-      { numRuns: 300 },
+      // A fixed seed: random nesting of quantifiers can, rarely, send the backtracking reference
+      // engine into exponential time; a fixed sample keeps the run bounded and repeatable.
+      { numRuns: 300, seed: 20261122 },
     );
   });
 
