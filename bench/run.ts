@@ -11,6 +11,7 @@
 // while VmRSS is sampled every 200 ms. Results go to bench/results/<timestamp>.{json,md}.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -56,7 +57,7 @@ interface Options {
 
 function parseArgs(argv: string[]): Options {
   const quick = argv.includes('--quick');
-  const opts: Options = { quick, reps: quick ? 1 : 3, records: quick ? 200_000 : 1_000_000, e2eRecords: quick ? 5_000 : 20_000, latencySeconds: quick ? 10 : 30 };
+  const opts: Options = { quick, reps: quick ? 1 : 3, records: quick ? 200_000 : 1_000_000, e2eRecords: quick ? 5_000 : 10_000, latencySeconds: quick ? 10 : 20 };
   for (const a of argv) {
     const m = /^--(reps|records)=(\d+)$/.exec(a);
     if (m) opts[m[1] as 'reps' | 'records'] = Number(m[2]);
@@ -265,10 +266,13 @@ function kafkaSpec(ref: KafkaRef): BrokerSpec {
 }
 
 // A KRaft cluster id is 16 random bytes in URL-safe base64 without padding.
+// One starting with '-' would be read as an option by the format tool, so such ids are drawn again
+// (Kafka's own random ids avoid a leading '-' the same way).
 function randomClusterId(): string {
-  const b = Buffer.alloc(16);
-  for (let i = 0; i < 16; i++) b[i] = Math.floor(Math.random() * 256);
-  return b.toString('base64url');
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
 }
 
 function strataSpec(): BrokerSpec {
@@ -641,6 +645,9 @@ async function main(): Promise<void> {
     producerProps: PRODUCER_PROPS,
     pinning: { broker: `core ${BROKER_CORE}`, client: `core ${CLIENT_CORE}` },
     kafkaHeap: '-Xms1g -Xmx1g',
+    e2eRecords: opts.e2eRecords,
+    latencySeconds: opts.latencySeconds,
+    offeredRate: state.offeredRate,
   };
   writeFileSync(
     join(dir, `${stamp}.json`),
