@@ -124,20 +124,33 @@ describe('group APIs at the wire', () => {
     expect(stale.topics[0]!.partitions[0]!.errorCode).toBe(ErrorCode.ILLEGAL_GENERATION);
   });
 
-  it('a group beyond group.max.size refuses the next member with GROUP_MAX_SIZE_REACHED', async () => {
-    // Three members join at once (v3: no MEMBER_ID_REQUIRED round); group.max.size is 2.
-    const joins = await Promise.all(
-      [0, 1, 2].map(async () => {
-        const c = await WireClient.connect(broker.port);
-        try {
-          return await c.send(ApiKey.JoinGroup, 3, joinRequest('gp-full', ''));
-        } finally {
-          c.close();
-        }
-      }),
-    );
-    const codes = joins.map((j) => j.errorCode).sort((a, b) => a - b);
-    expect(codes).toEqual([0, 0, ErrorCode.GROUP_MAX_SIZE_REACHED]);
+  it('a group at group.max.size refuses the next member with GROUP_MAX_SIZE_REACHED', async () => {
+    // group.max.size is 2. A joins alone; B's join starts a rebalance that A rejoins, so both are
+    // members of the next generation; then C is refused while A and B stay.
+    const [a, b, c] = (await Promise.all([0, 1, 2].map(() => WireClient.connect(broker.port)))) as [WireClient, WireClient, WireClient];
+    try {
+      const first = await a.send(ApiKey.JoinGroup, 3, joinRequest('gp-full', ''));
+      expect(first.errorCode).toBe(0);
+      const [aAgain, bJoined] = await Promise.all([
+        (async () => {
+          // A learns of the rebalance from its heartbeat, then rejoins with its member id.
+          for (;;) {
+            const hb = await a.send(ApiKey.Heartbeat, 3, { ...G.defaultHeartbeatRequest(), groupId: 'gp-full', memberId: first.memberId, generationId: first.generationId });
+            if (hb.errorCode === ErrorCode.REBALANCE_IN_PROGRESS) break;
+            expect(hb.errorCode).toBe(0);
+            await new Promise((r) => setTimeout(r, 20));
+          }
+          return a.send(ApiKey.JoinGroup, 3, joinRequest('gp-full', first.memberId));
+        })(),
+        b.send(ApiKey.JoinGroup, 3, joinRequest('gp-full', '')),
+      ]);
+      expect([aAgain.errorCode, bJoined.errorCode]).toEqual([0, 0]);
+      expect(aAgain.generationId).toBe(first.generationId + 1);
+      const refused = await c.send(ApiKey.JoinGroup, 3, joinRequest('gp-full', ''));
+      expect(refused.errorCode).toBe(ErrorCode.GROUP_MAX_SIZE_REACHED);
+    } finally {
+      for (const x of [a, b, c]) x.close();
+    }
   });
 
   it('OffsetCommit answers UNKNOWN_TOPIC_OR_PARTITION per unknown partition and commits the rest; OffsetFetch reads them back', async () => {
@@ -237,6 +250,39 @@ describe('group APIs at the wire', () => {
       ['gp-848', 0],
       ['gp-hb', ErrorCode.GROUP_ID_NOT_FOUND],
     ]);
+  });
+
+  it('exports committed offsets, lag, groups by state and rebalances on /metrics', async () => {
+    const batch = buildBatch({
+      compression: CompressionCodec.None,
+      producerId: -1n,
+      producerEpoch: -1,
+      baseSequence: -1,
+      records: Array.from({ length: 10 }, (_, i) => ({ key: null, value: Buffer.from(`v${i}`) })),
+    });
+    const produced = await client.send(ApiKey.Produce, 9, {
+      transactionalId: null,
+      acks: -1,
+      timeoutMs: 10_000,
+      topicData: [{ name: 'gp-topic', topicId: ZERO, partitionData: [{ index: 0, records: batch }] }],
+    });
+    expect(produced.responses[0]!.partitionResponses[0]!.errorCode).toBe(0);
+    const end = Number(produced.responses[0]!.partitionResponses[0]!.baseOffset) + 10;
+    const commit = await client.send(ApiKey.OffsetCommit, 8, {
+      ...G.defaultOffsetCommitRequest(),
+      groupId: 'gp-lag',
+      generationIdOrMemberEpoch: -1,
+      memberId: '',
+      topics: [{ name: 'gp-topic', topicId: ZERO, partitions: [{ partitionIndex: 0, committedOffset: BigInt(end - 6), committedLeaderEpoch: -1, committedMetadata: null }] }],
+    });
+    expect(commit.topics[0]!.partitions[0]!.errorCode).toBe(0);
+    const metrics = await (await fetch(`http://127.0.0.1:${broker.httpPort}/metrics`)).text();
+    expect(metrics).toContain(`kafka_consumergroup_current_offset{consumergroup="gp-lag",topic="gp-topic",partition="0"} ${end - 6}\n`);
+    expect(metrics).toContain('kafka_consumergroup_lag{consumergroup="gp-lag",topic="gp-topic",partition="0"} 6\n');
+    expect(metrics).toMatch(/strata_groups\{type="classic",state="Empty"\} [1-9]/);
+    expect(metrics).toMatch(/strata_groups\{type="consumer",state="(Stable|Reconciling|Assigning)"\} 1/);
+    expect(metrics).toMatch(/strata_group_rebalances_total\{type="classic"\} [1-9]/);
+    expect(metrics).toMatch(/strata_group_rebalances_total\{type="consumer"\} [1-9]/);
   });
 
   it('committed offsets and group metadata survive a restart', async () => {
