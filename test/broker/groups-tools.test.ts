@@ -143,6 +143,8 @@ function startProducer(topic: string, records: number, throughputPerSec: number)
 
 interface ConsumerOptions {
   protocol: Protocol;
+  /** A client-side assignor class of the classic protocol (default: the tool's). */
+  assignmentStrategy?: string;
   instanceId?: string;
   sessionTimeoutMs?: number;
   maxMessages?: number;
@@ -156,6 +158,7 @@ function startConsumer(label: string, topic: string, group: string, opts: Consum
     args.push('--session-timeout', String(opts.sessionTimeoutMs ?? CLASSIC_SESSION_MS));
     args.push('--consumer.config', writeProperties(`classic-${label}.properties`, { 'heartbeat.interval.ms': HEARTBEAT_MS }));
   }
+  if (opts.assignmentStrategy !== undefined) args.push('--assignment-strategy', opts.assignmentStrategy);
   if (opts.instanceId !== undefined) args.push('--group-instance-id', opts.instanceId);
   if (opts.maxMessages !== undefined) args.push('--max-messages', String(opts.maxMessages));
   return new Consumer(new ToolProcess(label, VERIFIABLE_CONSUMER, args));
@@ -356,26 +359,43 @@ describe.skipIf(missing !== null && allowMissing)('VerifiableProducer and Verifi
     expect(missing).toBeNull();
   });
 
-  for (const protocol of ['classic', 'consumer'] as const) {
-    it(`${protocol} protocol: two consumers, a third joins, one leaves, one is killed; every acknowledged record is consumed, commits never go backwards and reach the log end`, async () => {
-      const topic = `churn-${protocol}`;
-      const group = `churn-${protocol}-group`;
+  const churnVariants = [
+    { name: 'classic', protocol: 'classic' },
+    { name: 'consumer', protocol: 'consumer' },
+    // Incremental cooperative rebalancing: members give up only the partitions that move.
+    { name: 'cooperative', protocol: 'classic', assignmentStrategy: 'org.apache.kafka.clients.consumer.CooperativeStickyAssignor' },
+  ] as const;
+  for (const variant of churnVariants) {
+    const { protocol } = variant;
+    const assignmentStrategy = 'assignmentStrategy' in variant ? variant.assignmentStrategy : undefined;
+    it(`${variant.name}: two consumers, a third joins, one leaves, one is killed; every acknowledged record is consumed, commits never go backwards and reach the log end`, async () => {
+      const topic = `churn-${variant.name}`;
+      const group = `churn-${variant.name}-group`;
       const PARTITIONS = 6;
       // At most 60,000 records at 2,000 a second: the producer outlasts the membership changes
       // below, and is stopped (gracefully: it flushes and reports) once they are over.
       const MAX_RECORDS = 60_000;
       await createTopic(topic, PARTITIONS);
 
-      const c1 = startConsumer('c1', topic, group, { protocol });
-      const c2 = startConsumer('c2', topic, group, { protocol });
+      const c1 = startConsumer('c1', topic, group, { protocol, assignmentStrategy });
+      const c2 = startConsumer('c2', topic, group, { protocol, assignmentStrategy });
       await waitBalanced([c1, c2], PARTITIONS, 'two consumers');
 
       const producer = startProducer(topic, MAX_RECORDS, 2_000);
       const ackedSoFar = () => producer.named('producer_send_success').length;
       await waitUntil('both consumers consumed records', [producer, c1.tool, c2.tool], () => c1.consumedCount() > 0 && c2.consumedCount() > 0, WAIT_MS);
 
-      const c3 = startConsumer('c3', topic, group, { protocol });
+      const c1Before = c1.assignment();
+      const c1EventsBefore = c1.tool.events.length;
+      const c3 = startConsumer('c3', topic, group, { protocol, assignmentStrategy });
       await waitBalanced([c1, c2, c3], PARTITIONS, 'a third consumer joined');
+      if (variant.name === 'cooperative') {
+        // c1 kept some of its partitions and never gave those up on the way.
+        const kept = [...c1.assignment()].filter((p) => c1Before.has(p));
+        expect(kept.length, c1.tool.describe()).toBeGreaterThan(0);
+        const revoked = c1.tool.events.slice(c1EventsBefore).filter((e) => e.name === 'partitions_revoked').flatMap((e) => partitionsOf(e));
+        expect(revoked.filter((p) => kept.includes(p)), c1.tool.describe()).toEqual([]);
+      }
 
       await c1.close();
       await waitBalanced([c2, c3], PARTITIONS, 'c1 left');
