@@ -289,13 +289,16 @@ describe('PartitionLog', () => {
       expect(log.segmentBaseOffsets()).toEqual([0, 2]);
     });
 
-    it('takes a producer snapshot and moves the recovery point at each roll', () => {
+    it('takes a producer snapshot at each roll, and moves the recovery point once the rolled segment is fsynced in the background', async () => {
       const log = open({ segmentBytes: 1000 });
       for (let i = 0; i < 10; i++) produce(log, { valueBytes: 150, producerId: 1n, producerEpoch: 0, baseSequence: i });
       const bases = log.segmentBaseOffsets();
       expect(bases.length).toBeGreaterThan(2);
       const snapshots = readdirSync(dir).filter((f) => f.endsWith('.snapshot')).map((f) => Number(f.slice(0, 20)));
       expect(snapshots).toEqual(bases.slice(1));
+      // The fsyncs run off the event loop: until they finish, the recovery point has not moved.
+      expect(log.recoveryPoint).toBe(0);
+      await log.flushesSettled();
       expect(log.recoveryPoint).toBe(bases.at(-1));
     });
   });
@@ -435,11 +438,12 @@ describe('PartitionLog', () => {
       checkValidPrefix(copy, spans.at(-1)!.base, spans);
     });
 
-    it('recovers from the recovery point only, and deletes segments after a corrupt one', () => {
+    it('recovers from the recovery point only, and deletes segments after a corrupt one', async () => {
       const log = open({ segmentBytes: 1000 });
       for (let i = 0; i < 20; i++) produce(log, { valueBytes: 150 });
       const bases = log.segmentBaseOffsets();
       expect(bases.length).toBeGreaterThan(4);
+      await log.flushesSettled();
       const copy = crashCopy();
       // Each roll fsynced the rolled segment and moved the recovery point to the active segment's
       // base, so only the active segment is re-checked.
@@ -704,7 +708,7 @@ describe('PartitionLog', () => {
       expect(produce(again).baseOffset).toBe(5);
     });
 
-    it('a failed roll fsync takes the log offline too', () => {
+    it('a failed roll fsync takes the log offline too, once the background flush reports it', async () => {
       let fail = false;
       const log = open({ segmentBytes: 1000 }, {
         faults: (p) => {
@@ -713,7 +717,10 @@ describe('PartitionLog', () => {
       });
       produce(log, { valueBytes: 600 });
       fail = true;
-      expect(errorOf(() => produce(log, { valueBytes: 600 })).code).toBe('KAFKA_STORAGE_ERROR');
+      // The roll itself succeeds; its fsync runs in the background and fails there.
+      produce(log, { valueBytes: 600 });
+      await log.flushesSettled();
+      expect(log.recoveryPoint).toBe(0);
       expect(errorOf(() => produce(log)).code).toBe('KAFKA_STORAGE_ERROR');
     });
 

@@ -86,6 +86,8 @@ export class PartitionLog {
   #recoveryPoint: number;
   #recoveryPointWrittenMs: number;
   #unflushedRecords = 0;
+  /** Background fsyncs of rolled segments still running. */
+  readonly #pendingFlushes = new Set<Promise<void>>();
   #lastFlushMs: number;
   #state: LogState = 'open';
   /** The I/O failure that took this log offline, or null. */
@@ -306,14 +308,44 @@ export class PartitionLog {
     const baseOffset = old.nextOffset;
     this.#faults('roll', old.logFile);
     old.close();
-    // The rolled segment is fsynced now, so the recovery point can move past it and a crash only
-    // re-checks the new active segment. (Kafka does this flush on a background thread.)
-    old.flush();
     this.#producers.takeSnapshot(baseOffset);
     this.#segments.push(LogSegment.create(this.dir, baseOffset, this.#config, this.#now(), this.#faults));
-    this.#recoveryPoint = baseOffset;
-    this.#writeRecoveryPoint();
+    this.#flushRolled(old, baseOffset);
     this.#logger.info('rolled segment', { dir: this.dir, closed: old.baseOffset, next: baseOffset, reason, bytes: old.sizeBytes });
+  }
+
+  /**
+   * fsyncs a rolled segment off the event loop, then moves the recovery point past it, so a crash
+   * only re-checks the segments after it. Done in the background, as Kafka does: fsyncing a full
+   * 1 GiB segment takes about a second, which on the event loop would stall every client. Until it
+   * completes the recovery point stays where it was, so a crash meanwhile re-checks the rolled
+   * segment too. A failure takes the log offline, as a failed synchronous flush does.
+   */
+  #flushRolled(segment: LogSegment, upTo: number): void {
+    const done = segment.flushInBackground().then(
+      () => {
+        if (this.#state !== 'open' || this.#failure !== null || upTo <= this.#recoveryPoint) return;
+        try {
+          this.#recoveryPoint = upTo;
+          this.#writeRecoveryPoint();
+        } catch (e) {
+          this.#failure = e;
+          this.#logger.warn('partition log failed, taking it offline until reopened', { dir: this.dir, op: 'roll', err: e });
+        }
+      },
+      (e: unknown) => {
+        if (this.#state !== 'open' || this.#failure !== null) return;
+        this.#failure = e;
+        this.#logger.warn('partition log failed, taking it offline until reopened', { dir: this.dir, op: 'roll flush', err: e });
+      },
+    );
+    this.#pendingFlushes.add(done);
+    void done.finally(() => this.#pendingFlushes.delete(done));
+  }
+
+  /** Resolves once every background flush of rolled segments started so far has finished. */
+  async flushesSettled(): Promise<void> {
+    await Promise.all([...this.#pendingFlushes]);
   }
 
   // -------------------------------------------------------------------------------------------------
