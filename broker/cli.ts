@@ -86,6 +86,15 @@ async function runBroker(argv: string[]): Promise<number> {
   for (const w of warnings) log.warn(w);
   const openLog = (dir: string, topic: string, partition: number, logConfig: LogConfig) =>
     PartitionLog.open({ dir, config: logConfig, logger: log.child({ topic, partition }) });
+  // The signal handlers are in place before the broker starts: a SIGTERM that arrives while it
+  // starts, or just after it logs "broker started", stops it cleanly instead of killing it.
+  let signalled: string | null = null;
+  let onSignal: (signal: string) => void = (signal) => {
+    signalled ??= signal;
+  };
+  const handler = (signal: string) => () => onSignal(signal);
+  process.once('SIGTERM', handler('SIGTERM'));
+  process.once('SIGINT', handler('SIGINT'));
   let broker: Broker;
   try {
     broker = new Broker(brokerOptions(dynamic, log, openLog));
@@ -105,8 +114,8 @@ async function runBroker(argv: string[]): Promise<number> {
         },
       );
     };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
+    onSignal = stop;
+    if (signalled !== null) stop(signalled);
   });
 }
 
