@@ -4,43 +4,8 @@
 import type * as G from '../../protocol/generated/index.js';
 import { encodeConsumerProtocolSubscription } from '../../protocol/generated/consumer-protocol-subscription.js';
 import { Writer } from '../../protocol/primitives.js';
-import type { Scheduler, TimerHandle } from '../types.js';
 
-/** Timers run only when the test advances the clock, in due-time order (ties: scheduling order). */
-export class ManualScheduler implements Scheduler {
-  private now = 1_700_000_000_000;
-  private seq = 0;
-  private timers: { at: number; seq: number; fn: () => void; cancelled: boolean }[] = [];
-
-  nowMs(): number {
-    return this.now;
-  }
-
-  after(delayMs: number, fn: () => void): TimerHandle {
-    const timer = { at: this.now + Math.max(0, delayMs), seq: this.seq++, fn, cancelled: false };
-    this.timers.push(timer);
-    return { cancel: () => void (timer.cancelled = true) };
-  }
-
-  /** Moves the clock forward by `ms`, running every timer that falls due on the way. */
-  advance(ms: number): void {
-    const until = this.now + ms;
-    for (;;) {
-      this.timers = this.timers.filter((t) => !t.cancelled);
-      this.timers.sort((a, b) => a.at - b.at || a.seq - b.seq);
-      const next = this.timers[0];
-      if (next === undefined || next.at > until) break;
-      this.timers.shift();
-      this.now = next.at;
-      next.fn();
-    }
-    this.now = until;
-  }
-
-  pendingTimers(): number {
-    return this.timers.filter((t) => !t.cancelled).length;
-  }
-}
+export { ManualScheduler } from '../testing.js';
 
 /** A ConsumerProtocolSubscription (v1) for `topics`, as the Java client sends it. */
 export function subscription(topics: string[]): Buffer {

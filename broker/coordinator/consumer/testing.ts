@@ -5,45 +5,12 @@
 import assert from 'node:assert/strict';
 import type * as G from '../../protocol/generated/index.js';
 import { defaultConsumerGroupHeartbeatRequest } from '../../protocol/generated/68-consumer-group-heartbeat.js';
-import type { CoordinatorSettings, Scheduler, TimerHandle, TopicView } from '../types.js';
+import type { CoordinatorSettings, TopicView } from '../types.js';
 import { type Assignment, EMPTY_ASSIGNMENT, assignmentFromList, assignmentToList } from './assignment.js';
 import type { ConsumerGroups } from './consumer-groups.js';
 import { GroupErrorCode } from './errors.js';
 
-/** Timers run only when the test advances the clock, in due-time order (ties: scheduling order). */
-export class ManualScheduler implements Scheduler {
-  private now = 1_700_000_000_000;
-  private seq = 0;
-  private timers: { at: number; seq: number; fn: () => void; cancelled: boolean }[] = [];
-
-  nowMs(): number {
-    return this.now;
-  }
-
-  after(delayMs: number, fn: () => void): TimerHandle {
-    const timer = { at: this.now + Math.max(0, delayMs), seq: this.seq++, fn, cancelled: false };
-    this.timers.push(timer);
-    return { cancel: () => void (timer.cancelled = true) };
-  }
-
-  advance(ms: number): void {
-    const until = this.now + ms;
-    for (;;) {
-      this.timers = this.timers.filter((t) => !t.cancelled);
-      this.timers.sort((a, b) => a.at - b.at || a.seq - b.seq);
-      const next = this.timers[0];
-      if (next === undefined || next.at > until) break;
-      this.timers.shift();
-      this.now = next.at;
-      next.fn();
-    }
-    this.now = until;
-  }
-
-  pendingTimers(): number {
-    return this.timers.filter((t) => !t.cancelled).length;
-  }
-}
+export { ManualScheduler } from '../testing.js';
 
 export class FakeTopics implements TopicView {
   private readonly byNameMap = new Map<string, { id: string; partitionCount: number }>();
