@@ -95,7 +95,7 @@ export class IndexFile {
 
   protected appendEntry(bytes: Buffer): void {
     assert.equal(bytes.length, this.entryBytes);
-    this.#faults('index-append', this.file);
+    this.#faults('index-write', this.file);
     const at = this.#entries * this.entryBytes;
     writeFully(this.#fd, bytes, at);
     this.#entries++;
@@ -155,7 +155,7 @@ export class IndexFile {
   }
 
   flush(): void {
-    this.#faults('fsync', this.file);
+    this.#faults('flush', this.file);
     fsyncSync(this.#fd);
   }
 

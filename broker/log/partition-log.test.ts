@@ -658,7 +658,7 @@ describe('PartitionLog', () => {
     it('leaves flushing to the OS by default and fsyncs per flush.messages when set', () => {
       const fsyncs: string[] = [];
       const faults = (p: FaultPoint, detail: string) => {
-        if (p === 'fsync') fsyncs.push(detail);
+        if (p === 'flush') fsyncs.push(detail);
       };
       const lazy = open({}, { faults });
       for (let i = 0; i < 5; i++) produce(lazy);
@@ -712,7 +712,7 @@ describe('PartitionLog', () => {
       let fail = false;
       const log = open({ segmentBytes: 1000 }, {
         faults: (p) => {
-          if (fail && p === 'fsync') throw new Error('fsync failed');
+          if (fail && p === 'flush') throw new Error('fsync failed');
         },
       });
       produce(log, { valueBytes: 600 });
@@ -728,7 +728,7 @@ describe('PartitionLog', () => {
       let fail = false;
       const log = open({ segmentBytes: 1000, retentionBytes: 0 }, {
         faults: (p) => {
-          if (fail && p === 'delete-segment') throw new Error('unlink failed');
+          if (fail && p === 'delete') throw new Error('unlink failed');
         },
       });
       for (let i = 0; i < 12; i++) produce(log, { valueBytes: 150 });

@@ -535,7 +535,7 @@ export class LogSegment {
    */
   async flushInBackground(): Promise<void> {
     for (const file of [this.logFile, this.offsetIndex.file, this.timeIndex.file]) {
-      this.#faults('fsync', file);
+      this.#faults('flush', file);
       let handle;
       try {
         handle = await openFile(file, 'r');
@@ -553,7 +553,7 @@ export class LogSegment {
 
   /** fsync the data and both indexes. */
   flush(): void {
-    this.#faults('fsync', this.logFile);
+    this.#faults('flush', this.logFile);
     fsyncSync(this.#fd);
     this.offsetIndex.flush();
     this.timeIndex.flush();
@@ -570,7 +570,7 @@ export class LogSegment {
   /** → deleted: removes the files, indexes first so a crash in between leaves a segment to reload. */
   deleteFiles(): void {
     assert.notEqual(this.#state, 'deleted', `${this.logFile}: deleted twice`);
-    this.#faults('delete-segment', this.logFile);
+    this.#faults('delete', this.logFile);
     this.release();
     this.offsetIndex.deleteFile();
     this.timeIndex.deleteFile();
