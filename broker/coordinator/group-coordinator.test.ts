@@ -139,17 +139,38 @@ describe('GroupCoordinator', () => {
     topics.closeAll();
   });
 
-  it('answers COORDINATOR_LOAD_IN_PROGRESS for a group whose partition has not loaded yet', async () => {
+  it('creates __consumer_offsets on the first group request, not at start', async () => {
     const { dir, cleanup } = makeTempDir('strata-coord-');
     cleanups.push(cleanup);
     const scheduler = new ManualScheduler();
     const { topics, coordinator } = setup(dir, scheduler);
+    await coordinator.start();
+    expect(topics.get(OFFSETS_TOPIC)).toBeUndefined();
+    expect(coordinator.findGroupCoordinator('first')).toBe(0);
+    expect(topics.get(OFFSETS_TOPIC)?.partitions.length).toBe(3);
+    expect(topics.get(OFFSETS_TOPIC)?.configs['cleanup.policy']).toBe('compact');
+    expect(await commit(coordinator, 'first', 4n)).toEqual([0, 0]);
+    coordinator.close();
+    topics.closeAll();
+  });
+
+  it('answers COORDINATOR_LOAD_IN_PROGRESS for a group whose partition has not loaded yet', async () => {
+    const { dir, cleanup } = makeTempDir('strata-coord-');
+    cleanups.push(cleanup);
+    const scheduler = new ManualScheduler();
+    let { topics, coordinator } = setup(dir, scheduler);
+    await coordinator.start();
+    expect(await commit(coordinator, 'any', 1n)).toEqual([0, 0]);
+    coordinator.close();
+    topics.closeAll();
+
+    ({ topics, coordinator } = setup(dir, scheduler));
     const loaded = coordinator.start();
     // Partitions load one by one after start() returns; before the first await nothing is loaded.
     expect(fetched(coordinator, 'any').errorCode).toBe(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS);
-    expect((await commit(coordinator, 'any', 1n))[0]).toBe(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS);
+    expect((await commit(coordinator, 'any', 2n))[0]).toBe(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS);
     await loaded;
-    expect(fetched(coordinator, 'any').errorCode).toBe(0);
+    expect(fetched(coordinator, 'any')).toMatchObject({ errorCode: 0, offsets: [1n, 1n] });
     coordinator.close();
     topics.closeAll();
   });

@@ -138,27 +138,40 @@ export class GroupCoordinator implements GroupCoordinatorApi {
   // -------------------------------------------------------------------------------------------
   // Life cycle
 
-  /** Creates __consumer_offsets when missing and starts loading it; resolves when all is loaded. */
+  /**
+   * Starts loading __consumer_offsets if it exists; resolves when all is loaded. A missing topic is
+   * created on the first group request (FindCoordinator and the rest), as Kafka does, so a broker that
+   * never sees a group does not pay for its 50 partitions at start-up.
+   */
   start(): Promise<void> {
-    const { topics, offsetsTopic } = this.opts;
-    let topic = topics.get(OFFSETS_TOPIC);
+    const topic = this.opts.topics.get(OFFSETS_TOPIC);
     if (topic === undefined) {
-      // Compaction keeps the latest record per key. Until the log cleaner exists, nothing may be
-      // deleted by time or size either, or committed offsets would vanish after retention.ms.
-      topic = topics.create(OFFSETS_TOPIC, offsetsTopic.numPartitions, {
-        'cleanup.policy': 'compact',
-        'segment.bytes': String(offsetsTopic.segmentBytes),
-        'compression.type': 'producer',
-        'retention.ms': '-1',
-        'retention.bytes': '-1',
-      });
-      this.opts.log.info('created internal topic', { topic: OFFSETS_TOPIC, partitions: offsetsTopic.numPartitions });
+      this.consumer.onLoaded();
+      return this.loaded;
     }
     this.offsetsTopic = topic;
     for (const p of topic.partitions) this.loading.add(p.index);
     this.loaded = this.loadAll(topic);
     this.scheduleExpiry();
     return this.loaded;
+  }
+
+  /** The __consumer_offsets topic, created empty (so with nothing to load) when missing. */
+  private ensureOffsetsTopic(): Topic | undefined {
+    if (this.offsetsTopic !== undefined || this.closed) return this.offsetsTopic;
+    const { topics, offsetsTopic } = this.opts;
+    // Compaction keeps the latest record per key; nothing may be deleted by time or size, or
+    // committed offsets would vanish after retention.ms.
+    this.offsetsTopic = topics.create(OFFSETS_TOPIC, offsetsTopic.numPartitions, {
+      'cleanup.policy': 'compact',
+      'segment.bytes': String(offsetsTopic.segmentBytes),
+      'compression.type': 'producer',
+      'retention.ms': '-1',
+      'retention.bytes': '-1',
+    });
+    this.opts.log.info('created internal topic', { topic: OFFSETS_TOPIC, partitions: offsetsTopic.numPartitions });
+    this.scheduleExpiry();
+    return this.offsetsTopic;
   }
 
   private async loadAll(topic: Topic): Promise<void> {
@@ -235,8 +248,8 @@ export class GroupCoordinator implements GroupCoordinatorApi {
    */
   private write(records: readonly EncodedRecord[]): Promise<void> {
     if (records.length === 0) return Promise.resolve();
-    const topic = this.offsetsTopic;
-    if (topic === undefined) return Promise.reject(new AppendFailure(ErrorCode.COORDINATOR_NOT_AVAILABLE, new Error('coordinator not started')));
+    const topic = this.ensureOffsetsTopic();
+    if (topic === undefined) return Promise.reject(new AppendFailure(ErrorCode.COORDINATOR_NOT_AVAILABLE, new Error('coordinator closed')));
     const byPartition = new Map<number, EncodedRecord[]>();
     for (const r of records) {
       const p = this.partitionOf(r.record.key.groupId);
@@ -279,12 +292,12 @@ export class GroupCoordinator implements GroupCoordinatorApi {
 
   /** NONE, or COORDINATOR_LOAD_IN_PROGRESS while the group's partition loads. */
   private loadError(groupId: string): number {
-    if (this.offsetsTopic === undefined) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    if (this.ensureOffsetsTopic() === undefined) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
     return this.loading.has(this.partitionOf(groupId)) ? ErrorCode.COORDINATOR_LOAD_IN_PROGRESS : ErrorCode.NONE;
   }
 
   findGroupCoordinator(_groupId: string): number {
-    return this.offsetsTopic === undefined || this.closed ? ErrorCode.COORDINATOR_NOT_AVAILABLE : ErrorCode.NONE;
+    return this.ensureOffsetsTopic() === undefined || this.closed ? ErrorCode.COORDINATOR_NOT_AVAILABLE : ErrorCode.NONE;
   }
 
   // -------------------------------------------------------------------------------------------
