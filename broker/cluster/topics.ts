@@ -16,7 +16,7 @@ export interface PartitionLogLike {
   readonly lastStableOffset: number;
   updateHighWatermark(offset: number): void;
   appendAsLeader(records: Buffer, leaderEpoch: number): AppendResult;
-  read(fetchOffset: number, maxBytes: number, maxOffsetExclusive: number, minOneBatch: boolean, verifyCrc?: boolean): ReadResult;
+  read(fetchOffset: number, maxBytes: number, maxOffsetExclusive: number, minOneBatch: boolean, verifyCrc?: boolean, alloc?: (bytes: number) => Buffer): ReadResult;
   offsetForTimestamp(targetMs: number): TimestampAndOffset | null;
   maxTimestampOffset(): TimestampAndOffset | null;
   endOffsetForEpoch(epoch: number): EpochEndOffset;

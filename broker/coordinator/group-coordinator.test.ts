@@ -60,7 +60,7 @@ async function advance(scheduler: ManualScheduler, ms: number): Promise<void> {
 }
 
 function info(version: number): RequestInfo {
-  return { header: { ...G.defaultRequestHeader(), clientId: 'test-client' }, version, clientAddress: '127.0.0.1' };
+  return { header: { ...G.defaultRequestHeader(), clientId: 'test-client' }, version, clientAddress: '127.0.0.1', onResponseReleased: () => {} };
 }
 
 async function commit(c: GroupCoordinator, groupId: string, offset: bigint): Promise<number[]> {

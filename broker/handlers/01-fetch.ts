@@ -12,12 +12,13 @@ import { defaultFetchResponse, defaultFetchResponsePartitionData } from '../prot
 import { ErrorCode } from '../protocol/error-codes.js';
 import type { ApiHandler, BrokerContext, RequestInfo } from './context.js';
 import { errorCodeOf } from './log-errors.js';
+import type { BufferLease } from '../net/read-buffers.js';
 
 const READ_COMMITTED = 1;
 /** A ceiling on one request's wait, whatever MaxWaitMs says. */
 const FETCH_WAIT_MAX_MS = 30_000;
 
-function readAll(ctx: BrokerContext, req: G.FetchRequest, info: RequestInfo): { res: G.FetchResponse; bytes: number; keys: string[] } {
+function readAll(ctx: BrokerContext, req: G.FetchRequest, info: RequestInfo, lease: BufferLease): { res: G.FetchResponse; bytes: number; keys: string[] } {
   const res = defaultFetchResponse();
   const committed = req.isolationLevel === READ_COMMITTED;
   let budget = info.version >= 3 ? req.maxBytes : Number.MAX_SAFE_INTEGER;
@@ -54,7 +55,7 @@ function readAll(ctx: BrokerContext, req: G.FetchRequest, info: RequestInfo): { 
           return out;
         }
         try {
-          const read = log.read(fetchOffset, Math.min(p.partitionMaxBytes, budget), upTo, total === 0, false);
+          const read = log.read(fetchOffset, Math.min(p.partitionMaxBytes, budget), upTo, total === 0, false, lease.alloc);
           out.records = read.records;
           total += read.bytes;
           budget -= read.bytes;
@@ -77,11 +78,17 @@ export const fetchHandler: ApiHandler = {
   handle: async (ctx: BrokerContext, req: G.FetchRequest, info: RequestInfo): Promise<G.FetchResponse> => {
     const deadline = ctx.nowMs() + Math.min(Math.max(req.maxWaitMs, 0), FETCH_WAIT_MAX_MS);
     for (;;) {
-      const { res, bytes, keys } = readAll(ctx, req, info);
+      // Record data is read into pooled buffers; they go back once the response is written, or at
+      // once for a read that a long poll discards.
+      const lease = ctx.readBuffers.lease();
+      const { res, bytes, keys } = readAll(ctx, req, info, lease);
       const hasError = res.responses.some((t) => t.partitions.some((p) => p.errorCode !== ErrorCode.NONE));
       const left = deadline - ctx.nowMs();
-      if (bytes >= req.minBytes || hasError || left <= 0 || keys.length === 0) return res;
-      if (!(await ctx.fetchWakeup.wait(keys, left))) return res;
+      if (bytes >= req.minBytes || hasError || left <= 0 || keys.length === 0 || !(await ctx.fetchWakeup.wait(keys, left))) {
+        info.onResponseReleased(() => lease.release());
+        return res;
+      }
+      lease.release();
     }
   },
 };

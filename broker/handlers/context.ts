@@ -4,6 +4,7 @@ import type { RequestHeader } from '../protocol/generated/index.js';
 import type { Logger } from '../observability/logger.js';
 import type { BrokerMetrics } from '../observability/metrics.js';
 import type { TopicRegistry } from '../cluster/topics.js';
+import type { ReadBufferPool } from '../net/read-buffers.js';
 import type * as G from '../protocol/generated/index.js';
 
 export interface BrokerIdentity {
@@ -29,6 +30,8 @@ export interface BrokerContext {
   readonly brokerConfig: BrokerConfigControl;
   /** Consumer groups and committed offsets (broker/coordinator/). */
   readonly groups: GroupCoordinatorApi;
+  /** Pooled buffers that Fetch reads record data into (see net/read-buffers.ts). */
+  readonly readBuffers: ReadBufferPool;
 }
 
 /** The group coordinator as the group and offset APIs see it. Version differences live behind it,
@@ -102,6 +105,11 @@ export interface RequestInfo {
   header: RequestHeader;
   version: number;
   clientAddress: string;
+  /**
+   * Runs `release` once the response no longer needs memory it borrows (pooled read buffers): after
+   * it is written to the socket, or at once when there is no response to write.
+   */
+  onResponseReleased(release: () => void): void;
 }
 
 export type Handler<Req = any, Res = any> = (ctx: BrokerContext, req: Req, info: RequestInfo) => Res | Promise<Res> | undefined;

@@ -8,7 +8,7 @@ import { UnsupportedRequestError, decodeRequestFrame, encodeResponseFrame, peekR
 import { ApiKey, apiSpec } from '../protocol/generated/index.js';
 import { ProtocolDecodeError } from '../protocol/primitives.js';
 import { ErrorCode } from '../protocol/error-codes.js';
-import type { ApiHandler, BrokerContext } from './context.js';
+import type { ApiHandler, BrokerContext, RequestInfo } from './context.js';
 import { advertised, apiVersionsHandler } from './18-api-versions.js';
 
 export class Router {
@@ -64,10 +64,27 @@ export class Router {
     const labels = { api: decoded.spec.name, version: String(apiVersion) };
     const stop = ctx.metrics.requestLatency.startTimer(labels);
     ctx.metrics.requests.inc(labels);
+    let releases: (() => void)[] | undefined;
+    const info: RequestInfo = {
+      header: decoded.header,
+      version: apiVersion,
+      clientAddress,
+      onResponseReleased: (release) => (releases ??= []).push(release),
+    };
+    const releaseAll = (): void => {
+      for (const r of releases ?? []) r();
+    };
     try {
-      const res = await handler.handle(ctx, decoded.body, { header: decoded.header, version: apiVersion, clientAddress });
-      if (res === undefined) return undefined;
-      return encodeResponseFrame(decoded.spec, apiVersion, correlationId, res);
+      const res = await handler.handle(ctx, decoded.body, info);
+      if (res === undefined) {
+        releaseAll();
+        return undefined;
+      }
+      const chunks = encodeResponseFrame(decoded.spec, apiVersion, correlationId, res);
+      return releases === undefined ? chunks : { chunks, release: releaseAll };
+    } catch (e) {
+      releaseAll();
+      throw e;
     } finally {
       stop();
     }

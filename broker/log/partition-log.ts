@@ -360,7 +360,7 @@ export class PartitionLog {
    * sends segment bytes unread), and the check costs about a tenth of the broker's time when
    * consumers read at full speed. Internal readers (the group coordinator's load) keep it.
    */
-  read(fetchOffset: number, maxBytes: number, maxOffsetExclusive: number, minOneBatch: boolean, verifyCrc = true): ReadResult {
+  read(fetchOffset: number, maxBytes: number, maxOffsetExclusive: number, minOneBatch: boolean, verifyCrc = true, alloc?: (bytes: number) => Buffer): ReadResult {
     this.#checkUsable();
     assert.ok(Number.isSafeInteger(fetchOffset) && Number.isSafeInteger(maxOffsetExclusive), 'read offsets must be integers');
     assert.ok(Number.isSafeInteger(maxBytes) && maxBytes >= 0, `maxBytes ${maxBytes}`);
@@ -384,7 +384,7 @@ export class PartitionLog {
         let budget = maxBytes - total;
         if (total === 0 && minOneBatch) budget = Math.max(budget, start.size);
         if (start.size > budget) break;
-        const chunk = seg.read(start.position, Math.min(budget, seg.sizeBytes - start.position));
+        const chunk = seg.read(start.position, Math.min(budget, seg.sizeBytes - start.position), alloc);
         const it = iterateBatches(chunk, { verifyCrc });
         let used = 0;
         let stopped = false;

@@ -7,6 +7,7 @@ import { BrokerMetrics } from '../observability/metrics.js';
 import { CloseConnectionError, type Connection, type FrameResult } from './connection.js';
 import { KafkaListener } from './listener.js';
 import { MemoryPool } from './memory-pool.js';
+import { BLOCK_BYTES, ReadBufferPool } from './read-buffers.js';
 
 const logged: { msg: string; fields: LogFields }[] = [];
 const log = createLogger({ level: 'debug', format: 'json', write: (line) => logged.push(JSON.parse(line) as { msg: string; fields: LogFields }) });
@@ -160,5 +161,102 @@ describe('connection', () => {
     await second.until(() => second.closed());
     first.socket.write(frame(Buffer.from([7])));
     await first.until(() => first.received().length === 5);
+  });
+});
+
+/** A client for one large response: counts its body bytes and those that differ from `expected`. */
+async function bulkClient(port: number, expected: number) {
+  const s = connect(port, '127.0.0.1');
+  sockets.push(s);
+  await new Promise<void>((r) => s.once('connect', () => r()));
+  let seen = 0;
+  let foreign = 0;
+  s.on('data', (c: Buffer) => {
+    for (const b of c) {
+      // The 4-byte size prefix comes first.
+      if (seen >= 4 && b !== expected) foreign++;
+      seen++;
+    }
+  });
+  s.on('error', () => {});
+  return { socket: s, bodyBytes: () => Math.max(0, seen - 4), foreignBytes: () => foreign };
+}
+
+async function until(cond: () => boolean, ms = 20_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+describe('connection: responses that borrow pooled read buffers', () => {
+  it('returns the blocks only after the response is written, so a slow reader never sees them reused', async () => {
+    const pool = new ReadBufferPool(4);
+    // Far more than the kernel's socket buffers hold while the reader is paused (a few MiB each way).
+    const BLOCKS = 24;
+    const RESPONSE_BYTES = BLOCKS * BLOCK_BYTES;
+    const released: string[] = [];
+    const port = await start((_c, f) => {
+      const fill = f[0]!;
+      const lease = pool.lease();
+      const blocks = Array.from({ length: BLOCKS }, () => lease.alloc(BLOCK_BYTES).fill(fill));
+      const size = Buffer.alloc(4);
+      size.writeInt32BE(RESPONSE_BYTES);
+      return {
+        chunks: [size, ...blocks],
+        release: () => {
+          released.push(String.fromCharCode(fill));
+          lease.release();
+        },
+      };
+    });
+    const slow = await bulkClient(port, 0x41);
+    slow.socket.pause();
+    slow.socket.write(frame(Buffer.from('A')));
+    const fast = await bulkClient(port, 0x42);
+    fast.socket.write(frame(Buffer.from('B')));
+    await until(() => fast.bodyBytes() === RESPONSE_BYTES);
+    await until(() => released.includes('B'));
+    // A's response is still pending in its socket, so its blocks were not returned or reused.
+    expect(released).toEqual(['B']);
+    expect(pool.leasedBlocks).toBe(BLOCKS);
+    expect(fast.foreignBytes()).toBe(0);
+    slow.socket.resume();
+    await until(() => slow.bodyBytes() === RESPONSE_BYTES);
+    expect(slow.foreignBytes()).toBe(0);
+    await until(() => released.length === 2);
+    expect(pool.leasedBlocks).toBe(0);
+    expect(pool.createdBlocks).toBe(2 * BLOCKS);
+  });
+
+  it('returns the blocks when the client is gone before the response is ready', async () => {
+    const pool = new ReadBufferPool(4);
+    let releases = 0;
+    let answer: (() => void) | undefined;
+    const port = await start(
+      (_c, _f) =>
+        new Promise<FrameResult>((resolve) => {
+          answer = () => {
+            const lease = pool.lease();
+            const body = lease.alloc(100_000);
+            resolve({
+              chunks: [body],
+              release: () => {
+                releases++;
+                lease.release();
+              },
+            });
+          };
+        }),
+    );
+    const c = await client(port);
+    c.socket.write(frame(Buffer.from('x')));
+    await c.until(() => answer !== undefined);
+    c.socket.destroy();
+    await new Promise((r) => setTimeout(r, 50));
+    answer!();
+    await c.until(() => releases === 1);
+    expect(pool.leasedBlocks).toBe(0);
   });
 });

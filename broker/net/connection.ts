@@ -13,8 +13,16 @@ export interface ConnectionLimits {
   idleMs: number;
 }
 
-/** What a handler returns: the response frame as chunks for writev, or nothing (acks=0 produce). */
-export type FrameResult = Buffer[] | undefined;
+/**
+ * What a handler returns: the response frame as chunks for writev, or nothing (acks=0 produce). A
+ * frame whose chunks borrow pooled memory comes with `release`, which the connection calls exactly
+ * once, when the chunks are no longer needed: written to the socket, or not written at all.
+ */
+export type FrameResult = Buffer[] | LeasedFrame | undefined;
+export interface LeasedFrame {
+  chunks: Buffer[];
+  release: () => void;
+}
 
 /** Thrown by `onFrame` to close this connection (and only this one) after logging why. */
 export class CloseConnectionError extends Error {
@@ -143,7 +151,11 @@ export class Connection {
         const { frame, reserved } = this.queue.shift()!;
         try {
           const out = await this.onFrame(this, frame);
-          if (out !== undefined && !this.closed) this.write(out);
+          if (out === undefined) continue;
+          if (Array.isArray(out)) {
+            if (!this.closed) this.write(out);
+          } else if (this.closed) out.release();
+          else this.write(out.chunks, out.release);
         } catch (e) {
           if (e instanceof CloseConnectionError) this.fail(e.reason, e.message);
           else {
@@ -159,9 +171,15 @@ export class Connection {
     }
   }
 
-  private write(chunks: Buffer[]): void {
+  /** `written` runs once every chunk has gone to the kernel, or the socket was destroyed first. */
+  private write(chunks: Buffer[], written?: () => void): void {
     this.socket.cork();
-    for (const c of chunks) this.socket.write(c);
+    const last = chunks.length - 1;
+    for (let i = 0; i < last; i++) this.socket.write(chunks[i]!);
+    // Writes complete in order, so the last one's callback covers them all. It also runs (with an
+    // error) when the socket is destroyed with the write still pending.
+    if (last >= 0) this.socket.write(chunks[last]!, written === undefined ? undefined : () => written());
+    else written?.();
     this.socket.uncork();
   }
 

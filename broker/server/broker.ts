@@ -10,6 +10,7 @@
 // clean-shutdown marker) so the next start needs no recovery.
 import assert from 'node:assert/strict';
 import { MemoryPool } from '../net/memory-pool.js';
+import { ReadBufferPool } from '../net/read-buffers.js';
 import { KafkaListener } from '../net/listener.js';
 import type { Logger } from '../observability/logger.js';
 import { BrokerMetrics } from '../observability/metrics.js';
@@ -21,6 +22,9 @@ import type { ApiHandler, BrokerConfigControl, BrokerContext, BrokerSettings, To
 import { Router } from '../handlers/router.js';
 import { PartitionWakeup } from '../handlers/fetch-wakeup.js';
 import { GroupCoordinator, type GroupCoordinatorOptions } from '../coordinator/group-coordinator.js';
+
+/** Read blocks (1 MiB each) kept for reuse between fetches; more can be in flight, and are freed. */
+const READ_BUFFER_BLOCKS_RETAINED = 16;
 
 export interface ListenerAddress {
   name: string;
@@ -117,6 +121,7 @@ export class Broker {
       topicConfigs: this.opts.topicConfigs,
       brokerConfig: this.opts.brokerConfig,
       groups,
+      readBuffers: new ReadBufferPool(READ_BUFFER_BLOCKS_RETAINED),
     };
     for (const l of this.opts.listeners) {
       const listener = new KafkaListener({
