@@ -155,4 +155,7 @@ ACCEPTANCE_CLASSES_DIR="$COMPILED_DIR"
 # DumpLogSegments, and the benchmark runs the broker itself.
 KAFKA_REF_LIB="$(bash "$ROOT/hack/bench/install-kafka.sh")"
 
-echo "[peers] kcat=$(command -v kcat) java-client=$LIB_DIR kafka-tools=$TOOLS_LIB_DIR kafka-ref=$KAFKA_REF_LIB golden-java=$CLASSES_DIR acceptance-java=$ACCEPTANCE_CLASSES_DIR python=/usr/bin/python3+confluent_kafka"
+# The S3-compatible server the tiered-storage tests write to.
+VERSITYGW="$(bash "$ROOT/hack/peers/install-versitygw.sh")"
+
+echo "[peers] kcat=$(command -v kcat) java-client=$LIB_DIR kafka-tools=$TOOLS_LIB_DIR kafka-ref=$KAFKA_REF_LIB golden-java=$CLASSES_DIR acceptance-java=$ACCEPTANCE_CLASSES_DIR versitygw=$VERSITYGW python=/usr/bin/python3+confluent_kafka"

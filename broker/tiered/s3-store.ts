@@ -1,0 +1,251 @@
+// The object store on any S3-compatible endpoint, through @aws-sdk/client-s3. Credentials come from
+// the SDK's default provider chain (environment, shared config files, web identity, instance or
+// container roles), so nothing secret passes through Strata's config.
+//
+// Every request has a deadline (`requestTimeoutMs`), so a store that stops answering fails a
+// request instead of hanging it; the SDK retries a request at most `maxAttempts` times, and callers
+// retry with their own back-off on a retriable ObjectStoreError.
+import { readSync, openSync, closeSync, statSync } from 'node:fs';
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
+import { type ByteRange, checkKey, checkRange, MAX_PARTS, MIN_PART_BYTES, type ObjectInfo, type ObjectStore, ObjectStoreError, type ObjectStoreErrorKind, type PutOptions } from './object-store.js';
+
+export interface S3StoreOptions {
+  /** The endpoint URL; undefined means AWS's own, chosen by region. */
+  endpoint?: string;
+  region: string;
+  bucket: string;
+  /** Prepended to every key, with a '/' between; '' for none. */
+  prefix: string;
+  /** Path-style addressing (http://host/bucket/key), which most S3-compatible servers need. */
+  pathStyle: boolean;
+  /** Deadline of one request, connection included. */
+  requestTimeoutMs: number;
+  /** Attempts the SDK makes per request before the error reaches the caller. */
+  maxAttempts: number;
+  /** Keys per ListObjectsV2 page (S3's maximum, 1000, when absent). */
+  listPageSize?: number;
+  /** Explicit credentials (tests); otherwise the SDK's default provider chain. */
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+}
+
+/** DeleteObjects takes at most this many keys per request. */
+const DELETE_BATCH = 1000;
+
+export class S3ObjectStore implements ObjectStore {
+  readonly description: string;
+  private readonly client: S3Client;
+  private readonly prefix: string;
+
+  constructor(readonly options: S3StoreOptions) {
+    this.prefix = options.prefix === '' ? '' : `${options.prefix.replace(/\/+$/, '')}/`;
+    if (this.prefix !== '') checkKey(this.prefix.slice(0, -1));
+    this.description = `s3://${options.bucket}/${this.prefix}${options.endpoint === undefined ? '' : ` (${options.endpoint})`}`;
+    this.client = new S3Client({
+      ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
+      region: options.region,
+      forcePathStyle: options.pathStyle,
+      maxAttempts: options.maxAttempts,
+      requestHandler: { connectionTimeout: options.requestTimeoutMs, requestTimeout: options.requestTimeoutMs },
+      ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
+    });
+  }
+
+  private fullKey(key: string): string {
+    checkKey(key);
+    return this.prefix + key;
+  }
+
+  private signal(): AbortSignal {
+    return AbortSignal.timeout(this.options.requestTimeoutMs * this.options.maxAttempts);
+  }
+
+  /** HEAD on the bucket: resolves if it exists and is reachable with these credentials. */
+  async checkBucket(): Promise<void> {
+    try {
+      await this.client.send(new HeadBucketCommand({ Bucket: this.options.bucket }), { abortSignal: this.signal() });
+    } catch (e) {
+      const err = s3Error(e, 'headBucket', this.options.bucket);
+      // HEAD has no body, so a missing bucket is only a 404.
+      throw err.kind === 'not-found' ? new ObjectStoreError('no-bucket', 'headBucket', this.options.bucket, 'the bucket does not exist', { cause: e }) : err;
+    }
+  }
+
+  async put(key: string, body: Buffer, options: PutOptions = {}): Promise<void> {
+    const Key = this.fullKey(key);
+    try {
+      await this.client.send(
+        new PutObjectCommand({ Bucket: this.options.bucket, Key, Body: body, ContentLength: body.length, ...(options.ifNoneMatch ? { IfNoneMatch: '*' } : {}) }),
+        { abortSignal: this.signal() },
+      );
+    } catch (e) {
+      throw s3Error(e, 'put', key);
+    }
+  }
+
+  async putFile(key: string, path: string, partBytes: number, options: PutOptions = {}): Promise<void> {
+    if (!Number.isSafeInteger(partBytes) || partBytes < MIN_PART_BYTES) throw new RangeError(`part size ${partBytes} must be at least ${MIN_PART_BYTES}`);
+    const size = statSync(path).size;
+    const parts = Math.max(1, Math.ceil(size / partBytes));
+    if (parts > MAX_PARTS) throw new RangeError(`${path} (${size} bytes) needs more than ${MAX_PARTS} parts of ${partBytes}`);
+    if (parts === 1) {
+      await this.put(key, readRange(path, 0, size, key), options);
+      return;
+    }
+    const Key = this.fullKey(key);
+    const Bucket = this.options.bucket;
+    let uploadId: string | undefined;
+    try {
+      const created = await this.client.send(new CreateMultipartUploadCommand({ Bucket, Key }), { abortSignal: this.signal() });
+      uploadId = created.UploadId;
+      if (uploadId === undefined) throw new ObjectStoreError('other', 'putFile', key, 'CreateMultipartUpload returned no upload id');
+      const done: { PartNumber: number; ETag: string }[] = [];
+      // One part in memory at a time: a segment upload costs partBytes of memory, not the segment.
+      for (let i = 0; i < parts; i++) {
+        const start = i * partBytes;
+        const body = readRange(path, start, Math.min(partBytes, size - start), key);
+        const res = await this.client.send(new UploadPartCommand({ Bucket, Key, UploadId: uploadId, PartNumber: i + 1, Body: body, ContentLength: body.length }), {
+          abortSignal: this.signal(),
+        });
+        if (res.ETag === undefined) throw new ObjectStoreError('other', 'putFile', key, `part ${i + 1} returned no ETag`);
+        done.push({ PartNumber: i + 1, ETag: res.ETag });
+      }
+      await this.client.send(
+        new CompleteMultipartUploadCommand({ Bucket, Key, UploadId: uploadId, MultipartUpload: { Parts: done }, ...(options.ifNoneMatch ? { IfNoneMatch: '*' } : {}) }),
+        { abortSignal: this.signal() },
+      );
+      uploadId = undefined;
+    } catch (e) {
+      if (uploadId !== undefined) {
+        // Parts of an abandoned upload are billed and invisible to listings; abort it now. If the
+        // abort fails too, the bucket's lifecycle rule for incomplete uploads is the backstop.
+        await this.client.send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId: uploadId }), { abortSignal: this.signal() }).catch(() => {});
+      }
+      throw e instanceof ObjectStoreError ? e : s3Error(e, 'putFile', key);
+    }
+  }
+
+  async get(key: string, range?: ByteRange): Promise<Buffer> {
+    if (range !== undefined) checkRange(key, range);
+    try {
+      const res = await this.client.send(
+        new GetObjectCommand({ Bucket: this.options.bucket, Key: this.fullKey(key), ...(range === undefined ? {} : { Range: `bytes=${range.start}-${range.endInclusive}` }) }),
+        { abortSignal: this.signal() },
+      );
+      if (res.Body === undefined) throw new ObjectStoreError('other', 'get', key, 'the response had no body');
+      const bytes = await res.Body.transformToByteArray();
+      return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    } catch (e) {
+      throw e instanceof ObjectStoreError ? e : s3Error(e, 'get', key);
+    }
+  }
+
+  async head(key: string): Promise<ObjectInfo | null> {
+    try {
+      const res = await this.client.send(new HeadObjectCommand({ Bucket: this.options.bucket, Key: this.fullKey(key) }), { abortSignal: this.signal() });
+      return { key, sizeBytes: res.ContentLength ?? 0 };
+    } catch (e) {
+      const err = s3Error(e, 'head', key);
+      if (err.kind === 'not-found') return null;
+      throw err;
+    }
+  }
+
+  async delete(keys: readonly string[]): Promise<void> {
+    for (let i = 0; i < keys.length; i += DELETE_BATCH) {
+      const batch = keys.slice(i, i + DELETE_BATCH);
+      try {
+        const res = await this.client.send(
+          new DeleteObjectsCommand({ Bucket: this.options.bucket, Delete: { Objects: batch.map((k) => ({ Key: this.fullKey(k) })), Quiet: true } }),
+          { abortSignal: this.signal() },
+        );
+        const failed = (res.Errors ?? []).filter((e) => e.Code !== 'NoSuchKey');
+        if (failed.length > 0) {
+          const first = failed[0]!;
+          throw new ObjectStoreError(kindOf(first.Code, undefined), 'delete', first.Key ?? batch[0]!, `${failed.length} of ${batch.length} deletes failed: ${first.Code} ${first.Message ?? ''}`);
+        }
+      } catch (e) {
+        throw e instanceof ObjectStoreError ? e : s3Error(e, 'delete', batch[0]!);
+      }
+    }
+  }
+
+  async *list(prefix: string): AsyncIterable<ObjectInfo> {
+    let token: string | undefined;
+    do {
+      let res;
+      try {
+        res = await this.client.send(
+          new ListObjectsV2Command({
+            Bucket: this.options.bucket,
+            Prefix: this.prefix + prefix,
+            ...(this.options.listPageSize === undefined ? {} : { MaxKeys: this.options.listPageSize }),
+            ...(token === undefined ? {} : { ContinuationToken: token }),
+          }),
+          { abortSignal: this.signal() },
+        );
+      } catch (e) {
+        throw s3Error(e, 'list', prefix);
+      }
+      for (const o of res.Contents ?? []) {
+        if (o.Key === undefined) continue;
+        yield { key: o.Key.slice(this.prefix.length), sizeBytes: o.Size ?? 0 };
+      }
+      token = res.IsTruncated ? res.NextContinuationToken : undefined;
+    } while (token !== undefined);
+  }
+
+  close(): void {
+    this.client.destroy();
+  }
+}
+
+function readRange(path: string, start: number, length: number, key: string): Buffer {
+  const buf = Buffer.allocUnsafe(length);
+  const fd = openSync(path, 'r');
+  try {
+    let done = 0;
+    while (done < length) {
+      const n = readSync(fd, buf, done, length - done, start + done);
+      if (n === 0) throw new ObjectStoreError('other', 'putFile', key, `${path} ended at ${start + done}, before the ${start + length} bytes expected`);
+      done += n;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return buf;
+}
+
+function kindOf(code: string | undefined, status: number | undefined): ObjectStoreErrorKind {
+  if (code === 'NoSuchBucket') return 'no-bucket';
+  if (code === 'NoSuchKey' || code === 'NotFound' || status === 404) return 'not-found';
+  if (code === 'PreconditionFailed' || status === 412) return 'precondition-failed';
+  if (code === 'SlowDown' || code === 'Throttling' || code === 'TooManyRequests' || status === 429 || status === 503) return 'throttled';
+  if (code === 'AccessDenied' || code === 'InvalidAccessKeyId' || code === 'SignatureDoesNotMatch' || status === 401 || status === 403) return 'denied';
+  // 409 ConditionalRequestConflict: another conditional write on the key is in progress; try again.
+  if (code === 'ConditionalRequestConflict' || status === 409) return 'unavailable';
+  if (status !== undefined && status >= 500) return 'unavailable';
+  return 'other';
+}
+
+/** An SDK or network error as an ObjectStoreError. */
+export function s3Error(e: unknown, operation: string, key: string): ObjectStoreError {
+  const err = e as { name?: string; Code?: string; message?: string; code?: string; $metadata?: { httpStatusCode?: number } };
+  const status = err.$metadata?.httpStatusCode;
+  let kind = kindOf(err.Code ?? err.name, status);
+  // No HTTP status: the request never got an answer (refused, reset, timed out, aborted).
+  if (kind === 'other' && status === undefined) kind = 'unavailable';
+  const what = [err.name, status === undefined ? undefined : `HTTP ${status}`, err.code, err.message].filter((x) => x !== undefined && x !== '').join(': ');
+  return new ObjectStoreError(kind, operation, key, what, { cause: e });
+}
