@@ -424,8 +424,9 @@ interface RunState {
   clientCap?: { halfKafkaMax: number; achieved: number };
 }
 
-/** A fixed-rate run that achieves less than this share of its offered rate did not sustain it. */
-const SUSTAINED_SHARE = 0.97;
+/** A fixed-rate run that achieves less than this share of its offered rate did not sustain it
+ *  (rdkafka_performance's rate limiter alone falls about 3% short). */
+const SUSTAINED_SHARE = 0.95;
 /** When the client cannot sustain the offered rate, later runs offer this share of what it did. */
 const CLIENT_CAP_MARGIN = 0.9;
 
