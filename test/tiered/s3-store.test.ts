@@ -7,6 +7,7 @@ import { ObjectStoreError } from '../../broker/tiered/object-store.js';
 import { ObjectStoreCheckError, probeObjectStore } from '../../broker/tiered/probe.js';
 import { S3ObjectStore, type S3StoreOptions } from '../../broker/tiered/s3-store.js';
 import { describeObjectStoreContract } from '../../broker/tiered/store-contract.js';
+import { describeManifestStore } from '../../broker/tiered/manifest-store-contract.js';
 import { S3_ACCESS_KEY, S3_SECRET_KEY, S3Server, s3ServerProblem } from './s3-server.js';
 
 const missing = s3ServerProblem();
@@ -30,6 +31,22 @@ function options(server: S3Server, over: Partial<S3StoreOptions> = {}): S3StoreO
 }
 
 describeObjectStoreContract(
+  'S3 (versitygw)',
+  async () => {
+    const server = await S3Server.start();
+    const store = new S3ObjectStore(options(server));
+    return {
+      store,
+      close: async () => {
+        store.close();
+        await server.stop();
+      },
+    };
+  },
+  enabled,
+);
+
+describeManifestStore(
   'S3 (versitygw)',
   async () => {
     const server = await S3Server.start();
