@@ -15,6 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { nextRequestedRate } from './lib/rate.js';
 import {
   type ConsumeResult,
   type ProduceResult,
@@ -385,8 +386,8 @@ metric('java.consume.cpuSecPerGB', 'broker CPU s per GB consumed, ConsumerPerfor
 metric('rdkafka.consume.recordsPerSec', 'rdkafka_performance consume records/s', 0);
 metric('rdkafka.consume.mbPerSec', 'rdkafka_performance consume MiB/s', 1);
 metric('rdkafka.consume.cpuSecPerGB', 'broker CPU s per GB consumed, rdkafka_performance', 2);
-metric('e2e.fixed.offered', 'fixed-rate end-to-end: offered records/s (acks=all)', 0);
-metric('e2e.fixed.rate', 'fixed-rate end-to-end: achieved records/s', 0);
+metric('e2e.fixed.offered', 'fixed-rate end-to-end: target records/s (acks=all)', 0);
+metric('e2e.fixed.rate', 'fixed-rate end-to-end: records/s sent', 0);
 metric('e2e.fixed.p50Ms', 'fixed-rate end-to-end latency p50 ms', 2);
 metric('e2e.fixed.p99Ms', 'fixed-rate end-to-end latency p99 ms', 2);
 metric('e2e.fixed.p999Ms', 'fixed-rate end-to-end latency p99.9 ms', 2);
@@ -419,16 +420,21 @@ async function endToEndLatency(ref: KafkaRef, bootstrap: string, records: number
 /** What one session learns for the ones after it. */
 interface RunState {
   kafkaMaxRate?: number;
+  /** The fixed-rate target: half of Kafka's best rdkafka_performance rate in its warm-up session. */
   offeredRate?: number;
-  /** Set when the latency-mode client could not offer half of Kafka's maximum (see the session). */
-  clientCap?: { halfKafkaMax: number; achieved: number };
+  /** The -r value that makes rdkafka_performance send at the target (see calibrateRate). */
+  requestedRate?: number;
+  /** Calibration probes: what was asked and what came out. */
+  calibration?: { requested: number; achieved: number }[];
 }
 
-/** A fixed-rate run that achieves less than this share of its offered rate did not sustain it
- *  (rdkafka_performance's rate limiter alone falls about 3% short). */
+/** A fixed-rate run that achieves less than this share of its offered rate did not sustain it. */
 const SUSTAINED_SHARE = 0.95;
-/** When the client cannot sustain the offered rate, later runs offer this share of what it did. */
-const CLIENT_CAP_MARGIN = 0.9;
+/** Calibration probes of the rate limiter, and how long each runs. */
+const CALIBRATION_PROBES = 3;
+const CALIBRATION_SECONDS = 5;
+
+
 
 async function session(ref: KafkaRef, spec: BrokerSpec, opts: Options, warmup: boolean, state: RunState): Promise<SessionResult> {
   const dataDir = mkdtempSync(join(tmpdir(), `strata-bench-${spec.name}-`));
@@ -519,31 +525,40 @@ async function session(ref: KafkaRef, spec: BrokerSpec, opts: Options, warmup: b
     }
     {
       await createTopic(ref, spec.bootstrap, LATENCY_TOPIC);
-      const rate = state.offeredRate!;
+      const target = state.offeredRate!;
+      if (spec.name === 'kafka' && warmup) {
+        // Calibrate the client's rate limiter against Kafka (see nextRequestedRate).
+        state.calibration = [];
+        let requested = target;
+        for (let i = 0; i < CALIBRATION_PROBES; i++) {
+          const probe = await fixedRateLatency(ref, spec.bootstrap, requested, CALIBRATION_SECONDS, dataDir);
+          state.calibration.push({ requested, achieved: probe.achievedRate });
+          progress(`calibration: rdkafka_performance -r ${requested} sent ${probe.achievedRate} records/s (target ${target.toFixed(0)})`);
+          state.requestedRate = requested;
+          if (Math.abs(probe.achievedRate - target) <= target * (1 - SUSTAINED_SHARE)) break;
+          const next = nextRequestedRate(target, requested, probe.achievedRate);
+          if (next === null) {
+            progress(`calibration: the latency-mode client cannot send ${target.toFixed(0)} records/s; runs use -r ${requested}`);
+            break;
+          }
+          requested = next;
+        }
+      }
+      const requested = state.requestedRate ?? target;
       sampler.reset();
-      const r = await fixedRateLatency(ref, spec.bootstrap, rate, opts.latencySeconds, dataDir);
+      const r = await fixedRateLatency(ref, spec.bootstrap, requested, opts.latencySeconds, dataDir);
       const peak = sampler.reset();
       Object.assign(metrics, {
-        'e2e.fixed.offered': rate,
+        'e2e.fixed.offered': target,
         'e2e.fixed.rate': r.achievedRate,
         'e2e.fixed.p50Ms': r.p50Ms,
         'e2e.fixed.p99Ms': r.p99Ms,
         'e2e.fixed.p999Ms': r.p999Ms,
         'e2e.fixed.peakRssMiB': peak,
       });
-      progress(`${spec.name}: fixed-rate ${r.achievedRate} of ${rate.toFixed(0)} rec/s offered, end-to-end p50 ${r.p50Ms} p99 ${r.p99Ms} p99.9 ${r.p999Ms} ms, peak RSS ${peak.toFixed(0)} MiB`);
-      if (r.achievedRate < rate * SUSTAINED_SHARE) {
-        if (spec.name === 'kafka' && warmup) {
-          // The latency-mode client (one producer and one consumer process on the client core, each
-          // time-stamping every message) could not offer half of Kafka's maximum. A latency figure
-          // taken with the client itself queueing measures the client, so every later run offers what
-          // the client did sustain, less a margin, and the report says so.
-          state.offeredRate = Math.floor((r.achievedRate * CLIENT_CAP_MARGIN) / 1000) * 1000;
-          state.clientCap = { halfKafkaMax: rate, achieved: r.achievedRate };
-          progress(`the latency-mode client sustained only ${r.achievedRate} of ${rate.toFixed(0)} rec/s: fixed-rate runs will offer ${state.offeredRate} rec/s`);
-        } else {
-          warnings.push(`fixed-rate run achieved ${r.achievedRate} of ${rate.toFixed(0)} rec/s offered; its latency includes queueing in the client or broker`);
-        }
+      progress(`${spec.name}: fixed-rate ${r.achievedRate} rec/s (target ${target.toFixed(0)}, -r ${requested}), end-to-end p50 ${r.p50Ms} p99 ${r.p99Ms} p99.9 ${r.p999Ms} ms, peak RSS ${peak.toFixed(0)} MiB`);
+      if (r.achievedRate < target * SUSTAINED_SHARE) {
+        warnings.push(`fixed-rate run sent ${r.achievedRate} of the ${target.toFixed(0)} records/s targeted`);
       }
     }
     const e2e = await endToEndLatency(ref, spec.bootstrap, opts.e2eRecords);
@@ -677,7 +692,8 @@ async function main(): Promise<void> {
     e2eRecords: opts.e2eRecords,
     latencySeconds: opts.latencySeconds,
     offeredRate: state.offeredRate,
-    clientCap: state.clientCap,
+    requestedRate: state.requestedRate,
+    calibration: state.calibration,
   };
   writeFileSync(
     join(dir, `${stamp}.json`),
@@ -692,9 +708,7 @@ async function main(): Promise<void> {
       `Kafka's ProducerPerformance (${opts.records.toLocaleString('en-US')} records per run, ${PRODUCER_PROPS.join(' ')}) and librdkafka's ` +
       `rdkafka_performance (same count and batching) at acks=1 and acks=all; ConsumerPerformance (a new group) and rdkafka_performance each reading ${(opts.records * 2).toLocaleString('en-US')} records back; ` +
       `end-to-end latency with rdkafka_performance at a fixed offered rate of half Kafka's best rdkafka_performance rate in its warm-up session (acks=all, ${opts.latencySeconds} s)` +
-      (state.clientCap === undefined
-        ? '; '
-        : `, capped at ${fmt(state.offeredRate!, 0)} records/s because the latency-mode client sustained only ${fmt(state.clientCap.achieved, 0)} of the ${fmt(state.clientCap.halfKafkaMax, 0)} records/s that half of Kafka's maximum would be; `) +
+      `, sent with rdkafka_performance -r ${fmt(state.requestedRate ?? Number.NaN, 0)} (its rate limiter waits after each message, so -r is calibrated against Kafka in the warm-up session to send the target); ` +
       `Kafka's EndToEndLatency (${opts.e2eRecords.toLocaleString('en-US')} round trips, one record in flight). ` +
       `Broker on core ${BROKER_CORE}, clients on core ${CLIENT_CORE}. ` +
       `${opts.reps} measured session(s) per broker after one warm-up session each, alternating Kafka and Strata. ` +
