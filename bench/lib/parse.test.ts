@@ -60,6 +60,21 @@ describe('rdkafka_performance output parsers', () => {
     expect(() => parseRdkafkaProduce(produced, 2_000_000)).toThrow(/delivered 1000000 of 2000000/);
   });
 
+  it('takes the steady sending rate from the progress lines, between the second and the last', () => {
+    // Captured from rdkafka_performance -r 40000 -l (without -q) against Strata.
+    const withProgress = [
+      '% Sending 200000 messages of size 1024 bytes',
+      '% 38058 messages produced (38971392 bytes), 37948 delivered (offset 6364, 0 failed) in 1000ms: 37947 msgs/s and 38.86 MB/s, 0 produce failures, 110 in queue, no compression',
+      '% 77171 messages produced (79023104 bytes), 77039 delivered (offset 13157, 0 failed) in 2000ms: 38518 msgs/s and 39.44 MB/s, 0 produce failures, 132 in queue, no compression',
+      '% 116273 messages produced (119063552 bytes), 116116 delivered (offset 19310, 0 failed) in 3000ms: 38704 msgs/s and 39.63 MB/s, 0 produce failures, 157 in queue, no compression',
+      '% 155393 messages produced (159122432 bytes), 155277 delivered (offset 25908, 0 failed) in 4000ms: 38818 msgs/s and 39.75 MB/s, 0 produce failures, 116 in queue, no compression',
+      '% 200000 messages produced (204800000 bytes), 200000 delivered (offset 33369, 0 failed) in 5144ms: 38873 msgs/s and 39.81 MB/s, 0 produce failures, 0 in queue, no compression',
+      '',
+    ].join('\n');
+    // (155393 - 77171) messages over 2000 ms.
+    expect(parseRdkafkaProduce(withProgress, 200_000)).toEqual({ delivered: 200_000, failed: 0, msgsPerSec: 38873, steadyMsgsPerSec: 39111 });
+  });
+
   it('reads the last consumer summary and refuses a short read', () => {
     expect(parseRdkafkaConsume(consumed, 2_000_000)).toEqual({ messages: 2_000_000, msgsPerSec: 756346 });
     expect(() => parseRdkafkaConsume(consumed, 3_000_000)).toThrow(/consumed 2000000 of 3000000/);

@@ -88,6 +88,12 @@ export interface RdkafkaProduceResult {
   delivered: number;
   failed: number;
   msgsPerSec: number;
+  /**
+   * The sending rate between the tool's second and its last once-a-second progress line (printed
+   * without -q), leaving out connecting at the start and waiting for the last acks at the end;
+   * undefined when there are too few lines.
+   */
+  steadyMsgsPerSec?: number;
 }
 
 // rdkafka_performance's producer summary, e.g.
@@ -98,12 +104,22 @@ const RDKAFKA_PRODUCE =
   /^% (\d+) messages produced \((\d+) bytes\), (\d+) delivered \(offset (-?\d+), (\d+) failed\) in (\d+)ms: (\d+) msgs\/s and ([\d.]+) MB\/s/m;
 
 export function parseRdkafkaProduce(out: string, expectRecords: number): RdkafkaProduceResult {
-  const m = RDKAFKA_PRODUCE.exec(out);
+  const lines = [...out.matchAll(new RegExp(RDKAFKA_PRODUCE.source, 'gm'))];
+  // The summary is the last line; the ones before it (without -q) are progress lines.
+  const m = lines.at(-1);
   if (!m) fail('rdkafka_performance producer', out);
   const delivered = Number(m[3]);
   const failed = Number(m[5]);
   if (delivered !== expectRecords || failed !== 0) throw new Error(`rdkafka_performance delivered ${delivered} of ${expectRecords} messages, ${failed} failed`);
-  return { delivered, failed, msgsPerSec: Number(m[7]) };
+  const progress = lines.slice(0, -1);
+  let steadyMsgsPerSec: number | undefined;
+  if (progress.length >= 3) {
+    const first = progress[1]!;
+    const last = progress.at(-1)!;
+    const ms = Number(last[6]) - Number(first[6]);
+    if (ms > 0) steadyMsgsPerSec = Math.round(((Number(last[1]) - Number(first[1])) * 1000) / ms);
+  }
+  return { delivered, failed, msgsPerSec: Number(m[7]), ...(steadyMsgsPerSec === undefined ? {} : { steadyMsgsPerSec }) };
 }
 
 export interface RdkafkaConsumeResult {
