@@ -7,6 +7,7 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, re
 import path from 'node:path';
 import type { Logger } from '../observability/logger.js';
 import type { AppendResult, EpochEndOffset, LogConfig, ReadResult, TimestampAndOffset } from '../log/types.js';
+import type { CompactOptions, CompactionResult } from '../log/partition-log.js';
 
 /** The part of a partition log the rest of the broker uses (implemented by broker/log). */
 export interface PartitionLogLike {
@@ -22,6 +23,7 @@ export interface PartitionLogLike {
   endOffsetForEpoch(epoch: number): EpochEndOffset;
   deleteRecordsBefore(offset: number): number;
   deleteSegmentsByRetention(): number;
+  compact(opts: CompactOptions): Promise<CompactionResult | null>;
   updateConfig(config: LogConfig): void;
   flushIfDue(): boolean;
   sizeBytes(): number;

@@ -582,6 +582,30 @@ export const BROKER_KEYS = [
     doc: 'Share of a log that must be uncompacted before compaction picks it. Default for min.cleanable.dirty.ratio.',
     validator: between(0, 1),
   }),
+  long('log.cleaner.backoff.ms', 15000, {
+    group: 'log',
+    importance: 'medium',
+    doc: 'How long the cleaner sleeps when no log needs compacting.',
+    validator: atLeast(0),
+  }),
+  long('log.cleaner.dedupe.buffer.size', 128 * MiB, {
+    group: 'log',
+    importance: 'medium',
+    doc: 'Memory for the key map of one compaction pass, at 24 bytes a key as in Kafka; a pass whose keys do not fit cleans the segments that do and leaves the rest to the next pass.',
+    validator: atLeast(1024 * 1024),
+  }),
+  double('log.cleaner.io.max.bytes.per.second', Number.MAX_VALUE, {
+    group: 'log',
+    importance: 'medium',
+    doc: 'Most bytes a second compaction reads; the cleaner pauses to stay under it.',
+    validator: atLeast(1),
+  }),
+  int('log.cleaner.threads', 1, {
+    group: 'log',
+    importance: 'medium',
+    doc: 'Logs compacted at once in Kafka. Strata compacts one log at a time, in chunks between other work on the event loop, whatever the value.',
+    validator: atLeast(1),
+  }),
   bool('log.preallocate', false, {
     group: 'log',
     importance: 'medium',

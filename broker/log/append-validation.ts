@@ -122,6 +122,8 @@ function validateBatch(b: RecordBatch, config: LogConfig, nowMs: number): Valida
   for (let i = 0; i < records.length; i++) {
     const r = records[i]!;
     if (r.offsetDelta !== i) throw invalid(`${where}: record ${i} has offset delta ${r.offsetDelta}`);
+    // Compaction keeps the latest record per key, so a record without one could never be kept.
+    if (r.key === null && config.cleanupPolicy.compact) throw invalid(`${where}: record ${i} has no key; a compacted topic cannot accept records without a key`);
     if (!createTime) continue;
     let ts: number;
     try {

@@ -1,5 +1,5 @@
 // The partition log's public surface; the rest of the broker imports from here.
-export { PartitionLog, type PartitionLogOptions } from './partition-log.js';
+export { PartitionLog, type PartitionLogOptions, type CompactOptions, type CompactionResult } from './partition-log.js';
 export { LogError, LogErrorCode, type LogErrorName } from './errors.js';
 export {
   DEFAULT_LOG_CONFIG,

@@ -11,7 +11,7 @@
 //     checked, torn or corrupt tails cut, indexes rebuilt). After a segment had to be cut, the
 //     segments after it are deleted: their offsets would follow a gap of lost data.
 //   - The marker is removed once loading is done, so a crash from then on is seen as unclean.
-import { mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { CheckpointFormatError, TMP_SUFFIX, fsyncDir, readOffsetCheckpoint, unlinkIfExists } from './files.js';
@@ -82,9 +82,33 @@ export function loadLog(opts: LoadOptions): LoadedLog {
     durationMs: 0,
   };
 
-  const names = readdirSync(dir);
+  let names = readdirSync(dir);
   // Leftovers of atomic writes interrupted by a crash; the real file holds the previous version.
   for (const name of names) if (name.endsWith(TMP_SUFFIX)) unlinkIfExists(path.join(dir, name));
+  // Compaction interrupted by a crash (PartitionLog.#swapCleaned): a `.cleaned` file was never
+  // complete, and the segment it was for is intact; a `.swap` file is complete, so the swap is
+  // finished: the old segment (if still there) goes, indexes first, and the swap file takes its name.
+  // Its indexes are then missing, so the segment is recovered below.
+  let swapped = false;
+  for (const name of names) {
+    if (name.endsWith('.log.cleaned')) {
+      logger.warn('deleting an unfinished compaction file', { file: name });
+      unlinkIfExists(path.join(dir, name));
+      swapped = true;
+    }
+    const m = /^(\d{20})\.log\.swap$/.exec(name);
+    if (m === null) continue;
+    const log = path.join(dir, `${m[1]}.log`);
+    logger.warn('finishing a compaction swap interrupted by a crash', { file: name, replaced: existsSync(log) });
+    unlinkIfExists(path.join(dir, `${m[1]}.index`));
+    unlinkIfExists(path.join(dir, `${m[1]}.timeindex`));
+    renameSync(path.join(dir, name), log);
+    swapped = true;
+  }
+  if (swapped) {
+    fsyncDir(dir);
+    names = readdirSync(dir);
+  }
   const bases = names.map(parseSegmentFileName).filter((b): b is number => b !== null).sort((a, b) => a - b);
   const baseSet = new Set(bases);
   for (const name of names) {

@@ -20,12 +20,14 @@
 // KAFKA_STORAGE_ERROR until it is reopened, which recovers the files.
 import assert from 'node:assert/strict';
 import { AssertionError } from 'node:assert';
-import { rmSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, renameSync, rmSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import path from 'node:path';
-import { CorruptRecordError, iterateBatches, setBaseOffset, setPartitionLeaderEpoch } from '../protocol/records/index.js';
+import { CorruptRecordError, iterateBatches, readRecords, setBaseOffset, setPartitionLeaderEpoch, type RecordBatch } from '../protocol/records/index.js';
 import { rewriteTimestamps, validateLeaderAppend } from './append-validation.js';
 import { LogError, storageError } from './errors.js';
-import { formatCheckpoint, writeFileAtomic, writeOffsetCheckpoint } from './files.js';
+import { CheckpointFormatError, formatCheckpoint, fsyncDir, readOffsetCheckpoint, unlinkIfExists, writeFileAtomic, writeFully, writeOffsetCheckpoint } from './files.js';
+import { type CleaningPlan, OffsetMap, filterBatch, planCleaning } from './cleaner.js';
 import type { LeaderEpochCache } from './leader-epoch-cache.js';
 import { CLEAN_SHUTDOWN_FILE, HIGH_WATERMARK_FILE, LOG_START_OFFSET_FILE, RECOVERY_POINT_FILE, loadLog } from './log-loader.js';
 import type { ProducerBatch, ProducerStateManager } from './producer-state.js';
@@ -54,6 +56,35 @@ const INT32_MAX = 0x7fff_ffff;
  */
 const RECOVERY_POINT_CHECKPOINT_INTERVAL_MS = 60_000;
 const EMPTY = Buffer.alloc(0);
+/** Where the last compaction pass ended: the first offset it has not cleaned. */
+export const CLEANER_CHECKPOINT_FILE = 'cleaner-offset-checkpoint';
+/** A segment being rewritten by compaction, and the same file once complete and about to replace it. */
+export const CLEANED_SUFFIX = '.cleaned';
+export const SWAP_SUFFIX = '.swap';
+
+export interface CompactOptions {
+  /** Keys the pass may map (log.cleaner.dedupe.buffer.size / 24, as Kafka sizes its map). */
+  maxMapEntries: number;
+  /** Clean even when the plan says it is not due (tests, and a forced clean). */
+  force?: boolean;
+  /** Called after each chunk of work with the bytes read since the last call; it may wait (I/O
+   *  throttle, yielding the event loop). */
+  pace: (bytesRead: number) => Promise<void>;
+}
+
+export interface CompactionResult {
+  firstDirtyOffset: number;
+  endOffset: number;
+  segmentsRewritten: number;
+  bytesRead: number;
+  bytesBefore: number;
+  bytesAfter: number;
+  recordsRemoved: number;
+  durationMs: number;
+}
+
+/** Bytes a compaction pass reads between two calls to its pace function. */
+const COMPACTION_CHUNK_BYTES = 4 * 1024 * 1024;
 
 export interface PartitionLogOptions {
   /** The partition directory, `<logDir>/<topic>-<partition>`; created if missing. */
@@ -90,6 +121,10 @@ export class PartitionLog {
   readonly #pendingFlushes = new Set<Promise<void>>();
   #lastFlushMs: number;
   #state: LogState = 'open';
+  /** The cleaner checkpoint: compaction has cleaned everything below this offset. */
+  #firstDirtyOffset: number;
+  /** A compaction pass is running (they never overlap on one log). */
+  #compacting = false;
   /** The I/O failure that took this log offline, or null. */
   #failure: unknown = null;
 
@@ -108,6 +143,14 @@ export class PartitionLog {
     this.loadReport = loaded.report;
     this.#lastFlushMs = this.#now();
     this.#recoveryPointWrittenMs = this.#lastFlushMs;
+    this.#firstDirtyOffset = 0;
+    try {
+      this.#firstDirtyOffset = readOffsetCheckpoint(path.join(this.dir, CLEANER_CHECKPOINT_FILE)) ?? 0;
+    } catch (e) {
+      if (!(e instanceof CheckpointFormatError)) throw e;
+      // A lost checkpoint only makes the next pass clean more.
+      this.#logger.warn('cleaner checkpoint unreadable, compacting from the start', { dir: this.dir, reason: e.message });
+    }
     this.#checkInvariants();
   }
 
@@ -498,13 +541,14 @@ export class PartitionLog {
     this.#checkUsable();
     let deleted = 0;
     this.#mutate('retention', () => {
-      const { retentionMs, retentionBytes } = this.#config;
-      if (retentionMs >= 0) {
+      const { retentionMs, retentionBytes, cleanupPolicy } = this.#config;
+      // Under cleanup.policy=compact alone, only the log start offset deletes segments.
+      if (retentionMs >= 0 && cleanupPolicy.delete) {
         const nowMs = this.#now();
         // Age by the segment's largest timestamp, as Kafka does (file mtime when it has none).
         deleted += this.#deleteSegmentsWhile((seg) => nowMs - seg.largestTimestampForRetention() > retentionMs, 'retention.ms');
       }
-      if (retentionBytes >= 0) {
+      if (retentionBytes >= 0 && cleanupPolicy.delete) {
         let excess = this.sizeBytes() - retentionBytes;
         deleted += this.#deleteSegmentsWhile((seg) => {
           if (excess - seg.sizeBytes < 0) return false;
@@ -516,6 +560,199 @@ export class PartitionLog {
     });
     this.#checkInvariants();
     return deleted;
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // Compaction (the rules are in cleaner.ts)
+
+  /** Where the next compaction pass would start and end, and whether it is due. */
+  cleaningPlan(): CleaningPlan {
+    this.#checkUsable();
+    return planCleaning({
+      segments: this.#segments.slice(0, -1).map((s) => ({ baseOffset: s.baseOffset, nextOffset: s.nextOffset, sizeBytes: s.sizeBytes, maxTimestamp: s.maxTimestamp })),
+      logStartOffset: this.#logStartOffset,
+      highWatermark: this.#highWatermark,
+      firstDirtyOffset: this.#firstDirtyOffset,
+      nowMs: this.#now(),
+      minCleanableDirtyRatio: this.#config.minCleanableDirtyRatio,
+      minCompactionLagMs: this.#config.minCompactionLagMs,
+      maxCompactionLagMs: this.#config.maxCompactionLagMs,
+    });
+  }
+
+  /** The cleaner checkpoint. */
+  get firstDirtyOffset(): number {
+    return this.#firstDirtyOffset;
+  }
+
+  /**
+   * One compaction pass, if due (or forced): maps the dirty part's keys to their latest offsets,
+   * then rewrites each closed segment up to the cleanable end that has something to drop, replacing
+   * it through a `.cleaned` then `.swap` file so that a crash at any moment leaves the old segment or
+   * the new one (the loader finishes an interrupted swap). The work is cut into chunks with `pace`
+   * between them, so appends and fetches go on meanwhile; a pass whose segment was deleted under it
+   * (retention, DeleteRecords) or whose log was closed stops and returns null. Returns null when
+   * nothing was due.
+   */
+  async compact(opts: CompactOptions): Promise<CompactionResult | null> {
+    if (this.#compacting || !this.#config.cleanupPolicy.compact) return null;
+    const plan = this.cleaningPlan();
+    if (plan.reason === null && !(opts.force === true && plan.cleanableEndOffset > plan.firstDirtyOffset)) return null;
+    this.#compacting = true;
+    try {
+      return await this.#compactPass(plan, opts);
+    } finally {
+      this.#compacting = false;
+    }
+  }
+
+  async #compactPass(plan: CleaningPlan, opts: CompactOptions): Promise<CompactionResult | null> {
+    const started = performance.now();
+    const nowMs = this.#now();
+    const maxDecompressedBytes = decompressedBatchBytesMax(this.#config);
+    const live = (seg: LogSegment) => this.#state === 'open' && this.#failure === null && this.#segments.includes(seg) && seg !== this.#active;
+    let bytesRead = 0;
+    let sincePace = 0;
+    const account = async (n: number): Promise<void> => {
+      bytesRead += n;
+      sincePace += n;
+      if (sincePace >= COMPACTION_CHUNK_BYTES) {
+        const chunk = sincePace;
+        sincePace = 0;
+        await opts.pace(chunk);
+      }
+    };
+
+    // 1. The offset map over the dirty part, one segment at a time; a segment whose keys would not
+    //    fit ends the pass there (the first one is always taken, so every pass makes progress).
+    const map = new OffsetMap(opts.maxMapEntries);
+    let end = plan.firstDirtyOffset;
+    for (const seg of this.#segments.slice(0, -1)) {
+      if (seg.nextOffset <= plan.firstDirtyOffset) continue;
+      if (seg.nextOffset > plan.cleanableEndOffset) break;
+      const segMap = new OffsetMap(Number.MAX_SAFE_INTEGER);
+      for (const sb of seg.batchesFrom(0)) {
+        if (sb.isControl || sb.lastOffset < plan.firstDirtyOffset) continue;
+        const bytes = seg.read(sb.position, sb.size);
+        for (const r of readRecords(bytes, { maxDecompressedBytes })) {
+          if (r.key !== null && Number(r.offset) >= plan.firstDirtyOffset) segMap.put(r.key, Number(r.offset));
+        }
+        await account(sb.size);
+        if (!live(seg)) return null;
+      }
+      if (end > plan.firstDirtyOffset && map.size + map.newKeys(segMap) > map.maxEntries) break;
+      map.merge(segMap);
+      end = seg.nextOffset;
+    }
+    if (end <= plan.firstDirtyOffset) return null;
+
+    // 2. Rewrite the segments below `end` that have anything to drop.
+    const ctx = {
+      map,
+      nowMs,
+      deleteRetentionMs: this.#config.deleteRetentionMs,
+      maxDecompressedBytes,
+      isLastBatchOfProducer: (producerId: bigint, lastOffset: number) => this.#producers.get(producerId)?.batches.at(-1)?.lastOffset === lastOffset,
+    };
+    let segmentsRewritten = 0;
+    let bytesBefore = 0;
+    let bytesAfter = 0;
+    let recordsRemoved = 0;
+    for (const seg of this.#segments.slice(0, -1)) {
+      if (seg.nextOffset > end) break;
+      if (!live(seg)) continue;
+      const cleaned = seg.logFile + CLEANED_SUFFIX;
+      unlinkIfExists(cleaned);
+      let fd = openSync(cleaned, 'wx');
+      let written = 0;
+      let changed = false;
+      let removedHere = 0;
+      try {
+        for (const sb of seg.batchesFrom(0)) {
+          const bytes = seg.read(sb.position, sb.size);
+          const rb: RecordBatch | undefined = iterateBatches(bytes, { verifyCrc: true }).next().value;
+          if (rb === undefined) throw new CorruptRecordError(`${seg.logFile}: no batch at byte ${sb.position}`);
+          const f = filterBatch(rb, ctx);
+          if (!f.unchanged) changed = true;
+          removedHere += f.recordsRemoved;
+          if (f.bytes !== null) {
+            writeFully(fd, f.bytes, written);
+            written += f.bytes.length;
+          }
+          await account(sb.size);
+          if (!live(seg)) {
+            closeSync(fd);
+            fd = -1;
+            unlinkIfExists(cleaned);
+            return null;
+          }
+        }
+        if (!changed) {
+          closeSync(fd);
+          fd = -1;
+          unlinkIfExists(cleaned);
+          continue;
+        }
+        this.#faults('clean', `${cleaned} written`);
+        fsyncSync(fd);
+        closeSync(fd);
+        fd = -1;
+      } catch (e) {
+        if (fd >= 0) closeSync(fd);
+        unlinkIfExists(cleaned);
+        throw e;
+      }
+      const before = seg.sizeBytes;
+      this.#mutate('compaction', () => this.#swapCleaned(seg, cleaned, written));
+      segmentsRewritten++;
+      bytesBefore += before;
+      bytesAfter += written;
+      recordsRemoved += removedHere;
+    }
+    this.#mutate('compaction', () => writeOffsetCheckpoint(this.dir, CLEANER_CHECKPOINT_FILE, end, this.#faults));
+    this.#firstDirtyOffset = end;
+    this.#checkInvariants();
+    const result = {
+      firstDirtyOffset: plan.firstDirtyOffset,
+      endOffset: end,
+      segmentsRewritten,
+      bytesRead,
+      bytesBefore,
+      bytesAfter,
+      recordsRemoved,
+      durationMs: Math.round(performance.now() - started),
+    };
+    this.#logger.info('compacted', { dir: this.dir, reason: plan.reason ?? 'forced', ...result });
+    return result;
+  }
+
+  /**
+   * Puts a cleaned file in place of `seg`: rename to `.swap`, delete the old segment (indexes first),
+   * rename the swap file to the segment's name, then rebuild its indexes from the data. A crash
+   * between any two steps is finished by the loader: a `.swap` file whose segment is gone, or still
+   * there, becomes the segment; a `.cleaned` file is deleted.
+   */
+  #swapCleaned(seg: LogSegment, cleaned: string, bytes: number): void {
+    const i = this.#segments.indexOf(seg);
+    assert.ok(i >= 0 && i < this.#segments.length - 1, `${seg.logFile} is not a closed segment of ${this.dir}`);
+    const swap = seg.logFile + SWAP_SUFFIX;
+    renameSync(cleaned, swap);
+    fsyncDir(this.dir);
+    this.#faults('clean', `${swap} renamed`);
+    seg.deleteFiles();
+    this.#faults('clean', `${seg.logFile} deleted`);
+    renameSync(swap, seg.logFile);
+    fsyncDir(this.dir);
+    if (bytes === 0 && i > 0) {
+      // Nothing left: the offsets become a gap between its neighbours.
+      unlinkIfExists(seg.logFile);
+      fsyncDir(this.dir);
+      this.#segments.splice(i, 1);
+      return;
+    }
+    const fresh = LogSegment.open(this.dir, seg.baseOffset, this.#config, this.#now(), this.#faults);
+    fresh.recover();
+    this.#segments[i] = fresh;
   }
 
   /** Deletes the oldest segments while `shouldDelete` holds; returns how many. */

@@ -55,6 +55,16 @@ export interface LogConfig {
   retentionMs: number;
   /** retention.bytes (-1 = unlimited). */
   retentionBytes: number;
+  /** cleanup.policy: whether retention deletes old segments, and whether the cleaner compacts. */
+  cleanupPolicy: { delete: boolean; compact: boolean };
+  /** delete.retention.ms: how long compaction keeps a tombstone after it is written. */
+  deleteRetentionMs: number;
+  /** min.cleanable.dirty.ratio: share of the log that must be uncompacted before it is compacted. */
+  minCleanableDirtyRatio: number;
+  /** min.compaction.lag.ms: a record younger than this is never compacted away. */
+  minCompactionLagMs: number;
+  /** max.compaction.lag.ms: a log with older uncompacted data is compacted whatever its dirty ratio. */
+  maxCompactionLagMs: number;
 }
 
 /** Kafka's defaults for the same keys. */
@@ -72,6 +82,11 @@ export const DEFAULT_LOG_CONFIG: Readonly<LogConfig> = Object.freeze({
   messageTimestampAfterMaxMs: 60 * 60 * 1000,
   retentionMs: 7 * 24 * 60 * 60 * 1000,
   retentionBytes: -1,
+  cleanupPolicy: Object.freeze({ delete: true, compact: false }),
+  deleteRetentionMs: 24 * 60 * 60 * 1000,
+  minCleanableDirtyRatio: 0.5,
+  minCompactionLagMs: 0,
+  maxCompactionLagMs: Number.MAX_SAFE_INTEGER,
 });
 
 /** File positions are int32 in the index format, so no segment may reach 2 GiB. */
@@ -112,6 +127,12 @@ export function validateLogConfig(config: LogConfig): void {
   checkInt(config, 'messageTimestampAfterMaxMs', 0);
   checkInt(config, 'retentionMs', -1);
   checkInt(config, 'retentionBytes', -1);
+  checkInt(config, 'deleteRetentionMs', 0);
+  checkInt(config, 'minCompactionLagMs', 0);
+  checkInt(config, 'maxCompactionLagMs', 1);
+  if (!(config.minCleanableDirtyRatio >= 0 && config.minCleanableDirtyRatio <= 1)) {
+    throw new RangeError(`log config minCleanableDirtyRatio=${String(config.minCleanableDirtyRatio)} must be in [0, 1]`);
+  }
   if (config.messageTimestampType !== 'CreateTime' && config.messageTimestampType !== 'LogAppendTime') {
     throw new RangeError(`log config messageTimestampType=${String(config.messageTimestampType)} must be CreateTime or LogAppendTime`);
   }

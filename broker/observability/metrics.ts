@@ -52,6 +52,30 @@ export class BrokerMetrics {
     registers: [this.registry],
   });
 
+  readonly cleanerBytesRead = new client.Counter({
+    name: 'strata_log_cleaner_read_bytes_total',
+    help: 'Bytes read by compaction passes.',
+    registers: [this.registry],
+  });
+
+  readonly cleanerBytesRemoved = new client.Counter({
+    name: 'strata_log_cleaner_removed_bytes_total',
+    help: 'Bytes by which compaction passes shrank the segments they rewrote.',
+    registers: [this.registry],
+  });
+
+  readonly cleanerRecordsRemoved = new client.Counter({
+    name: 'strata_log_cleaner_removed_records_total',
+    help: 'Records compaction removed: superseded by a later record with the same key, expired tombstones, and records without a key.',
+    registers: [this.registry],
+  });
+
+  readonly cleanerLastPassSeconds = new client.Gauge({
+    name: 'strata_log_cleaner_last_pass_seconds',
+    help: 'How long the last compaction pass took, pauses included.',
+    registers: [this.registry],
+  });
+
   readonly connections = new client.Gauge({
     name: 'strata_connections',
     help: 'Open client connections.',

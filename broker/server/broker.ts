@@ -11,6 +11,7 @@
 import assert from 'node:assert/strict';
 import { MemoryPool } from '../net/memory-pool.js';
 import { ReadBufferPool } from '../net/read-buffers.js';
+import { LogCleaner, type LogCleanerOptions } from './log-cleaner.js';
 import { KafkaListener } from '../net/listener.js';
 import type { Logger } from '../observability/logger.js';
 import { BrokerMetrics } from '../observability/metrics.js';
@@ -55,6 +56,8 @@ export interface BrokerOptions {
   retentionCheckIntervalMs: number;
   /** log.flush.scheduler.interval.ms: how often logs are checked against flush.ms (never by default). */
   flushSchedulerIntervalMs: number;
+  /** The log cleaner's settings (log.cleaner.*); null when log.cleaner.enable is false. */
+  cleaner: Omit<LogCleanerOptions, 'topics' | 'log' | 'onCompacted'> | null;
   log: Logger;
   nowMs?: () => number;
 }
@@ -70,6 +73,7 @@ export class Broker {
   private ready = false;
   private stopping: Promise<void> | undefined;
   private readonly timers: NodeJS.Timeout[] = [];
+  private cleaner: LogCleaner | undefined;
   /** The ports the listeners bound (useful when configured with port 0). */
   readonly boundPorts: number[] = [];
   httpPort = -1;
@@ -181,6 +185,21 @@ export class Broker {
       if (deleted > 0) this.opts.log.info('segments deleted by retention', { topic: p.topic, partition: p.index, segments: deleted });
     });
     every(this.opts.flushSchedulerIntervalMs, 'scheduled flush', (p) => void p.log.flushIfDue());
+    if (this.opts.cleaner !== null) {
+      this.cleaner = new LogCleaner({
+        ...this.opts.cleaner,
+        topics,
+        log: this.opts.log,
+        onCompacted: (topic, partition, r) => {
+          this.metrics.cleanerBytesRead.inc(r.bytesRead);
+          this.metrics.cleanerRecordsRemoved.inc(r.recordsRemoved);
+          this.metrics.cleanerBytesRemoved.inc(Math.max(0, r.bytesBefore - r.bytesAfter));
+          this.metrics.cleanerLastPassSeconds.set(r.durationMs / 1000);
+          this.opts.log.debug('compaction pass done', { topic, partition, ...r });
+        },
+      });
+      this.cleaner.start();
+    }
   }
 
   /** Graceful stop; safe to call more than once. */
@@ -197,6 +216,8 @@ export class Broker {
     await Promise.all(this.listeners.map((l) => l.stopAccepting()));
     this.wakeup.wakeAll();
     // Parked JoinGroup and SyncGroup answers go out (NOT_COORDINATOR) before connections drain.
+    // The cleaner stops before the logs close; a pass cut short leaves its log as it was.
+    await this.cleaner?.stop();
     this.groups?.close();
     await Promise.all(this.listeners.map((l) => l.drainConnections()));
     this.topics?.closeAll();

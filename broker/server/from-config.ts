@@ -54,6 +54,11 @@ export function logConfigFor(config: BrokerConfig, overrides: Record<string, str
     messageTimestampAfterMaxMs: t.messageTimestampAfterMaxMs,
     retentionMs: t.retentionMs,
     retentionBytes: t.retentionBytes,
+    cleanupPolicy: { delete: t.cleanupPolicy.includes('delete'), compact: t.cleanupPolicy.includes('compact') },
+    deleteRetentionMs: t.deleteRetentionMs,
+    minCleanableDirtyRatio: t.minCleanableDirtyRatio,
+    minCompactionLagMs: t.minCompactionLagMs,
+    maxCompactionLagMs: t.maxCompactionLagMs,
   };
 }
 
@@ -112,6 +117,9 @@ export function brokerOptions(dynamic: DynamicBrokerConfig, log: Logger, openLog
     },
     retentionCheckIntervalMs: config.logRetentionCheckIntervalMs,
     flushSchedulerIntervalMs: config.logFlushSchedulerIntervalMs,
+    cleaner: config.logCleanerEnable
+      ? { backoffMs: config.logCleanerBackoffMs, dedupeBufferBytes: config.logCleanerDedupeBufferSize, ioMaxBytesPerSecond: config.logCleanerIoMaxBytesPerSecond }
+      : null,
     log,
   };
 }
