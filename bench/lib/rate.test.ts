@@ -1,22 +1,31 @@
 import { describe, expect, it } from 'vitest';
-import { nextRequestedRate } from './rate.js';
+import { bestProbe, closeEnough, nextProbeRate } from './rate.js';
 
-describe('nextRequestedRate', () => {
-  it('asks for more than the target to make up for the per-message cost', () => {
-    // -r 100000 waits 10 us a message; 80,000/s sent means 2.5 us of cost on top.
-    const next = nextRequestedRate(100_000, 100_000, 80_000)!;
-    // It must wait floor(1e6 / next) = round(10 - 2.5) = 8 us (7.5 rounds to 8).
-    expect(Math.floor(1e6 / next)).toBe(8);
-    expect(1e6 / (8 + 2.5)).toBeCloseTo(95_238, 0);
+describe('fixed-rate calibration', () => {
+  it('starts at the target, then scales the request by how far the last probe missed', () => {
+    expect(nextProbeRate(120_000, [])).toBe(120_000);
+    expect(nextProbeRate(120_000, [{ requested: 120_000, achieved: 60_000 }])).toBe(240_000);
+    expect(nextProbeRate(100_000, [{ requested: 100_000, achieved: 125_000 }])).toBe(80_000);
   });
 
-  it('follows the truncation of the wait to whole microseconds', () => {
-    // -r 71000 waits floor(14.08) = 14 us; 55,000/s sent means a cost of about 4.18 us.
-    const next = nextRequestedRate(71_000, 71_000, 55_000)!;
-    expect(Math.floor(1e6 / next)).toBe(10);
+  it('once the target is bracketed, tries the geometric middle of the tightest bracket', () => {
+    const probes = [
+      { requested: 120_114, achieved: 67_761 },
+      { requested: 400_000, achieved: 107_385 },
+      { requested: 666_667, achieved: 219_640 },
+    ];
+    expect(nextProbeRate(120_114, probes)).toBe(Math.round(Math.sqrt(400_000 * 666_667)));
   });
 
-  it('gives up when the cost alone is longer than the target interval', () => {
-    expect(nextRequestedRate(400_000, 400_000, 200_000)).toBeNull();
+  it('keeps the probe closest to the target, and knows when one is close enough', () => {
+    const probes = [
+      { requested: 400_000, achieved: 107_385 },
+      { requested: 666_667, achieved: 219_640 },
+      { requested: 516_398, achieved: 118_000 },
+    ];
+    expect(bestProbe(120_114, probes)?.requested).toBe(516_398);
+    expect(closeEnough(120_114, 118_000)).toBe(true);
+    expect(closeEnough(120_114, 107_385)).toBe(false);
+    expect(bestProbe(1, [])).toBeUndefined();
   });
 });

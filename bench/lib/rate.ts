@@ -1,16 +1,36 @@
-// The fixed-rate latency run's arithmetic, kept apart so it is tested.
+// The fixed-rate latency run's calibration, kept apart so it is tested.
+//
+// rdkafka_performance -r R does not send R messages a second. After each message it polls until
+// floor(10^6 / R) microseconds have passed, on top of the time producing the message took, and that
+// cost changes with the wait itself (a 1 us wait spins in a non-blocking poll; a longer one sleeps).
+// Measured here: -r 120,114 sent 67,761/s, -r 400,000 sent 107,385/s, -r 666,667 sent 219,640/s. So
+// -r is searched for: probes against Kafka in its warm-up session, each next -r chosen from the
+// probes so far, and the probe that came closest to the target is used for every run.
+
+export interface Probe {
+  requested: number;
+  achieved: number;
+}
+
+/** Whether a probe is close enough to the target to stop searching. */
+export function closeEnough(target: number, achieved: number, tolerance = 0.05): boolean {
+  return Math.abs(achieved - target) <= target * tolerance;
+}
 
 /**
- * rdkafka_performance -r R does not send R messages a second: after each message it waits
- * floor(10^6 / R) microseconds, on top of the time producing the message took (a few microseconds
- * in latency mode). So it sends at 10^6 / (floor(10^6 / R) + c) for a per-message cost c. Probing
- * Kafka in its warm-up session measures c, and the -r that yields the target follows. If c alone
- * exceeds the target's interval, the client cannot offer the target and the report says so.
+ * The next -r to try. Sending rate grows with -r, so once one probe fell short and another overshot,
+ * the next lies between them (geometric middle); before that, scale the last -r by how far it missed.
  */
-export function nextRequestedRate(target: number, requested: number, achieved: number): number | null {
-  const cost = 1e6 / achieved - Math.floor(1e6 / requested);
-  const sleepUs = Math.round(1e6 / target - cost);
-  if (sleepUs < 1) return null;
-  // The middle of the -r values whose floor(10^6 / R) is sleepUs.
-  return Math.round(1e6 / (sleepUs + 0.5));
+export function nextProbeRate(target: number, probes: readonly Probe[]): number {
+  const last = probes.at(-1);
+  if (last === undefined) return Math.round(target);
+  const under = probes.filter((p) => p.achieved < target).sort((a, b) => b.requested - a.requested)[0];
+  const over = probes.filter((p) => p.achieved >= target).sort((a, b) => a.requested - b.requested)[0];
+  if (under !== undefined && over !== undefined) return Math.round(Math.sqrt(under.requested * over.requested));
+  return Math.max(1, Math.round(last.requested * (target / Math.max(last.achieved, 1))));
+}
+
+/** The probe whose sending rate came closest to the target. */
+export function bestProbe(target: number, probes: readonly Probe[]): Probe | undefined {
+  return [...probes].sort((a, b) => Math.abs(a.achieved - target) - Math.abs(b.achieved - target))[0];
 }

@@ -36,13 +36,21 @@ afterEach(() => {
   for (const c of cleanups.splice(0)) c();
 });
 
-function setup(dir: string, scheduler: ManualScheduler) {
-  const topics = new TopicRegistry(dir, { open: (d, _t, _p, config) => PartitionLog.open({ dir: d, config, nowMs: () => scheduler.nowMs() }), configFor: () => testConfig() }, silentLogger);
+/** Topic overrides as the broker maps them, for the keys these tests use. */
+function configFor(o: Record<string, string>) {
+  return testConfig({
+    ...(o['segment.bytes'] === undefined ? {} : { segmentBytes: Number(o['segment.bytes']) }),
+    ...(o['cleanup.policy'] === undefined ? {} : { cleanupPolicy: { delete: o['cleanup.policy'].includes('delete'), compact: o['cleanup.policy'].includes('compact') } }),
+  });
+}
+
+function setup(dir: string, scheduler: ManualScheduler, segmentBytes = 1024 * 1024) {
+  const topics = new TopicRegistry(dir, { open: (d, _t, _p, config) => PartitionLog.open({ dir: d, config, nowMs: () => scheduler.nowMs() }), configFor }, silentLogger);
   if (topics.get('orders') === undefined) topics.create('orders', 2, {});
   const coordinator = new GroupCoordinator({
     topics,
     settings,
-    offsetsTopic: { numPartitions: 3, segmentBytes: 1024 * 1024 },
+    offsetsTopic: { numPartitions: 3, segmentBytes },
     offsetsRetentionCheckIntervalMs: CHECK_MS,
     consumerProtocolEnabled: true,
     log: silentLogger,
@@ -135,6 +143,38 @@ describe('GroupCoordinator', () => {
     const described = coordinator.describeGroups({ groups: ['payments'], includeAuthorizedOperations: false }, info(5));
     expect(described.groups[0]).toMatchObject({ errorCode: 0, groupState: 'Stable', protocolType: 'consumer' });
     expect(described.groups[0]!.members.map((m) => m.memberId)).toEqual([joined.memberId]);
+    coordinator.close();
+    topics.closeAll();
+  });
+
+  it('__consumer_offsets is compacted: the latest commit per group survives, deleted groups go, and it reloads', async () => {
+    const { dir, cleanup } = makeTempDir('strata-coord-');
+    cleanups.push(cleanup);
+    const scheduler = new ManualScheduler();
+    let { topics, coordinator } = setup(dir, scheduler, 4096);
+    await coordinator.start();
+    for (let i = 1; i <= 300; i++) {
+      expect(await commit(coordinator, 'kept', BigInt(i))).toEqual([0, 0]);
+      expect(await commit(coordinator, 'gone', BigInt(i))).toEqual([0, 0]);
+    }
+    const deleted = await coordinator.deleteGroups({ groupsNames: ['gone'] }, info(2));
+    expect(deleted.results[0]!.errorCode).toBe(0);
+    const offsets = topics.get(OFFSETS_TOPIC)!;
+    const before = offsets.partitions.reduce((n, p) => n + p.log.sizeBytes(), 0);
+    for (const p of offsets.partitions) {
+      while ((await p.log.compact({ maxMapEntries: 10_000, pace: async () => {}, force: true })) !== null);
+    }
+    const after = offsets.partitions.reduce((n, p) => n + p.log.sizeBytes(), 0);
+    expect(after).toBeLessThan(before / 4);
+    coordinator.close();
+    topics.closeAll();
+
+    ({ topics, coordinator } = setup(dir, scheduler, 4096));
+    await coordinator.start();
+    expect(fetched(coordinator, 'kept').offsets).toEqual([300n, 300n]);
+    expect(fetched(coordinator, 'gone').offsets).toEqual([]);
+    const listed = coordinator.listGroups({ ...G.defaultListGroupsRequest(), statesFilter: [], typesFilter: [] }, info(5));
+    expect(listed.groups.map((g) => g.groupId)).toEqual(['kept']);
     coordinator.close();
     topics.closeAll();
   });
