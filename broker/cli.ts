@@ -6,7 +6,8 @@ import { createLogger } from './observability/logger.js';
 import { Broker } from './server/broker.js';
 import { brokerOptions } from './server/from-config.js';
 import { DynamicBrokerConfig } from './server/dynamic-config.js';
-import { type LogConfig, PartitionLog } from './log/index.js';
+import { type FaultInjector, type LogConfig, PartitionLog } from './log/index.js';
+import { FAULTS_ENV, faultInjector, parseFaultRules } from './log/fault-plan.js';
 
 const VERSION = '0.1.0';
 
@@ -84,8 +85,19 @@ async function runBroker(argv: string[]): Promise<number> {
   const config = dynamic.current;
   const log = createLogger({ level: config.strataLogLevel, format: config.strataLogFormat });
   for (const w of warnings) log.warn(w);
+  let faults: FaultInjector | undefined;
+  const armed = process.env[FAULTS_ENV];
+  if (armed !== undefined && armed !== '') {
+    try {
+      faults = faultInjector(parseFaultRules(armed));
+    } catch (e) {
+      process.stderr.write(`strata broker: ${(e as Error).message}\n`);
+      return 2;
+    }
+    log.warn('fault injection is armed: this broker will fail on purpose (testing only)', { [FAULTS_ENV]: armed });
+  }
   const openLog = (dir: string, topic: string, partition: number, logConfig: LogConfig) =>
-    PartitionLog.open({ dir, config: logConfig, logger: log.child({ topic, partition }) });
+    PartitionLog.open({ dir, config: logConfig, logger: log.child({ topic, partition }), ...(faults === undefined ? {} : { faults }) });
   // The signal handlers are in place before the broker starts: a SIGTERM that arrives while it
   // starts, or just after it logs "broker started", stops it cleanly instead of killing it.
   let signalled: string | null = null;

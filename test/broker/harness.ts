@@ -27,7 +27,7 @@ export function newDataDir(): string {
   return mkdtempSync(path.join(tmpdir(), 'strata-broker-'));
 }
 
-export async function startBroker(opts: { dataDir?: string; overrides?: string[]; port?: number } = {}): Promise<BrokerProcess> {
+export async function startBroker(opts: { dataDir?: string; overrides?: string[]; port?: number; env?: Record<string, string> } = {}): Promise<BrokerProcess> {
   const dataDir = opts.dataDir ?? newDataDir();
   const args = [
     STRATA,
@@ -40,7 +40,7 @@ export async function startBroker(opts: { dataDir?: string; overrides?: string[]
     'strata.http.listener=127.0.0.1:0',
     ...(opts.overrides ?? []).flatMap((o) => ['--override', o]),
   ];
-  const proc = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], ...(opts.env === undefined ? {} : { env: { ...process.env, ...opts.env } }) });
   const logs: Record<string, unknown>[] = [];
   let stderr = '';
   let port = -1;
