@@ -8,6 +8,10 @@ import { brokerOptions } from './server/from-config.js';
 import { DynamicBrokerConfig } from './server/dynamic-config.js';
 import { type FaultInjector, type LogConfig, PartitionLog } from './log/index.js';
 import { FAULTS_ENV, faultInjector, parseFaultRules } from './log/fault-plan.js';
+import { DiskSpaceGuard } from './log/disk-space.js';
+
+/** Free space a log directory keeps for index entries, checkpoints and snapshots once appends stop. */
+const LOG_DIR_RESERVE_BYTES = 1024 * 1024;
 
 const VERSION = '0.1.0';
 
@@ -96,8 +100,10 @@ async function runBroker(argv: string[]): Promise<number> {
     }
     log.warn('fault injection is armed: this broker will fail on purpose (testing only)', { [FAULTS_ENV]: armed });
   }
+  // One free-space check for the log directory, shared by its partitions.
+  const diskSpace = new DiskSpaceGuard(config.logDirs[0]!, LOG_DIR_RESERVE_BYTES);
   const openLog = (dir: string, topic: string, partition: number, logConfig: LogConfig) =>
-    PartitionLog.open({ dir, config: logConfig, logger: log.child({ topic, partition }), ...(faults === undefined ? {} : { faults }) });
+    PartitionLog.open({ dir, config: logConfig, logger: log.child({ topic, partition }), diskSpace, ...(faults === undefined ? {} : { faults }) });
   // The signal handlers are in place before the broker starts: a SIGTERM that arrives while it
   // starts, or just after it logs "broker started", stops it cleanly instead of killing it.
   let signalled: string | null = null;

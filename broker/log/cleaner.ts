@@ -166,17 +166,25 @@ export function filterBatch(b: RecordBatch, ctx: BatchFilterContext): FilteredBa
   if (kept.length === 0 && !(h.producerId >= 0n && ctx.isLastBatchOfProducer(h.producerId, lastOffset))) {
     return { bytes: null, unchanged: false, recordsRemoved: removed };
   }
+  // As Kafka rebuilds a batch: its max timestamp is that of the records kept (under LogAppendTime the
+  // broker's stamp, the same for all). An emptied batch keeps its header's.
+  const logAppendTime = h.timestampType === TimestampType.LogAppendTime;
+  let maxTimestamp = h.maxTimestamp;
+  if (!logAppendTime && kept.length > 0) {
+    maxTimestamp = kept[0]!.timestamp;
+    for (const r of kept) if (r.timestamp > maxTimestamp) maxTimestamp = r.timestamp;
+  }
   const bytes = buildBatch({
     baseOffset: h.baseOffset,
     partitionLeaderEpoch: h.partitionLeaderEpoch,
     compression: h.compression,
-    timestampType: h.timestampType === TimestampType.LogAppendTime ? TimestampType.LogAppendTime : TimestampType.CreateTime,
+    timestampType: logAppendTime ? TimestampType.LogAppendTime : TimestampType.CreateTime,
     isTransactional: h.isTransactional,
     producerId: h.producerId,
     producerEpoch: h.producerEpoch,
     baseSequence: h.baseSequence,
     baseTimestamp: h.baseTimestamp,
-    maxTimestamp: h.maxTimestamp,
+    maxTimestamp,
     // The last offset stays, so the producer's sequence range and the next offset are unchanged.
     lastOffsetDelta: h.lastOffsetDelta,
     records: kept.map((r) => ({

@@ -811,3 +811,43 @@ describe('updateConfig', () => {
     }
   });
 });
+
+describe('a full disk', () => {
+  it('refuses the append that hit ENOSPC with KAFKA_STORAGE_ERROR, stays online and readable, and takes the next one where it would have gone', () => {
+    let full = false;
+    const log = open({}, {
+      faults: (point) => {
+        if (point === 'append' && full) throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+      },
+    });
+    produce(log, { count: 3 });
+    full = true;
+    const e = errorOf(() => produce(log, { count: 2 }));
+    expect(e.code).toBe('KAFKA_STORAGE_ERROR');
+    expect(e.message).toMatch(/disk is full \(ENOSPC\)/);
+    expect(log.logEndOffset).toBe(3);
+    expect(log.read(0, 1 << 20, log.highWatermark, true).bytes).toBeGreaterThan(0);
+    full = false;
+    expect(produce(log, { count: 2 }).baseOffset).toBe(3);
+    expect(batchSpans(log.read(0, 1 << 20, log.highWatermark, true).records).map((b) => [b.baseOffset, b.lastOffset])).toEqual([
+      [0, 2],
+      [3, 4],
+    ]);
+  });
+
+  it('refuses an append the disk-space check says would not fit, before writing anything', () => {
+    let free = 10_000;
+    const log = open({}, {
+      diskSpace: {
+        check: (bytes) => {
+          if (bytes > free) throw new LogError('KAFKA_STORAGE_ERROR', 'no room');
+          free -= bytes;
+        },
+      },
+    });
+    produce(log, { count: 1, valueBytes: 100 });
+    expect(errorOf(() => produce(log, { count: 1, valueBytes: 20_000 })).code).toBe('KAFKA_STORAGE_ERROR');
+    expect(log.logEndOffset).toBe(1);
+    expect(produce(log, { count: 1, valueBytes: 100 }).baseOffset).toBe(1);
+  });
+});

@@ -96,6 +96,8 @@ export interface PartitionLogOptions {
   faults?: FaultInjector;
   /** Producers tracked before the least recent is evicted (default PRODUCER_IDS_MAX_DEFAULT). */
   producerIdsMax?: number;
+  /** The log directory's free-space check (one per directory, shared by its logs). */
+  diskSpace?: { check(bytes: number): void };
 }
 
 type LogState = 'open' | 'closed' | 'deleted';
@@ -108,6 +110,7 @@ export class PartitionLog {
   readonly #now: () => number;
   readonly #logger: LogLogger;
   readonly #faults: FaultInjector;
+  readonly #diskSpace: { check(bytes: number): void } | undefined;
   readonly #segments: LogSegment[];
   readonly #producers: ProducerStateManager;
   readonly #epochs: LeaderEpochCache;
@@ -128,12 +131,13 @@ export class PartitionLog {
   /** The I/O failure that took this log offline, or null. */
   #failure: unknown = null;
 
-  private constructor(opts: Required<Pick<PartitionLogOptions, 'dir' | 'config' | 'nowMs' | 'logger' | 'faults'>>, loaded: ReturnType<typeof loadLog>) {
+  private constructor(opts: Required<Pick<PartitionLogOptions, 'dir' | 'config' | 'nowMs' | 'logger' | 'faults'>> & Pick<PartitionLogOptions, 'diskSpace'>, loaded: ReturnType<typeof loadLog>) {
     this.dir = opts.dir;
     this.#config = opts.config;
     this.#now = opts.nowMs;
     this.#logger = opts.logger;
     this.#faults = opts.faults;
+    this.#diskSpace = opts.diskSpace;
     this.#segments = loaded.segments;
     this.#producers = loaded.producers;
     this.#epochs = loaded.epochs;
@@ -181,7 +185,7 @@ export class PartitionLog {
       if (e instanceof AssertionError || e instanceof LogError) throw e;
       throw storageError(`cannot open partition log ${opts.dir}`, e);
     }
-    return new PartitionLog(full, loaded);
+    return new PartitionLog({ ...full, ...(opts.diskSpace === undefined ? {} : { diskSpace: opts.diskSpace }) }, loaded);
   }
 
   get logStartOffset(): number {
@@ -314,7 +318,9 @@ export class PartitionLog {
     }
     assert.ok(Number.isSafeInteger(next), `offset ${next} is past 2^53`);
 
-    // Everything is valid; from here a failure is the disk's.
+    // Everything is valid; from here a failure is the disk's. A disk about to fill refuses the append
+    // here, before anything is written.
+    this.#diskSpace?.check(records.length);
     for (const v of validated) if (v.rewrite) rewriteTimestamps(v, logAppendTime);
     for (const b of stored) {
       setBaseOffset(records, BigInt(b.baseOffset), b.position);

@@ -11,6 +11,7 @@
 // segment's largest timestamp so far. The first batch of a segment is never indexed; lookups below
 // the first entry start at byte 0.
 import assert from 'node:assert/strict';
+import { storageError } from './errors.js';
 import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, openSync } from 'node:fs';
 import { open as openFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -302,9 +303,19 @@ export class LogSegment {
     assert.ok(batches[0]!.baseOffset >= this.#nextOffset, `${this.logFile}: offset ${batches[0]!.baseOffset} below ${this.#nextOffset}`);
     assert.ok(last.lastOffset - this.baseOffset <= INT32_MAX, `${this.logFile}: offset ${last.lastOffset} overflows the relative offset`);
     assert.ok(this.#size + records.length <= SEGMENT_BYTES_MAX, `${this.logFile}: would exceed ${SEGMENT_BYTES_MAX} bytes`);
-    this.#faults('append', this.logFile);
     const start = this.#size;
-    writeFully(this.#fd, records, start);
+    try {
+      this.#faults('append', this.logFile);
+      writeFully(this.#fd, records, start);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'ENOSPC' && code !== 'EDQUOT') throw e;
+      // A full disk refuses this append and nothing else: what part of it reached the file is cut,
+      // so the segment is exactly as before, and the next append (once there is space) goes where
+      // this one would have.
+      ftruncateSync(this.#fd, start);
+      throw storageError(`${this.logFile}: the disk is full (${code}); ${records.length} bytes not appended`, e);
+    }
     this.#size = start + records.length;
     for (const b of batches) this.#indexBatch(b, start + b.position);
   }
