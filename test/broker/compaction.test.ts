@@ -3,9 +3,8 @@
 // What a consumer sees afterwards is worked out from what it saw before: for every key wholly in
 // closed segments, exactly its latest record, at its original offset; tombstones until
 // delete.retention.ms, then nothing for that key.
-import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type BrokerProcess, startBroker } from './harness.js';
+import { type BrokerProcess, runProcess, startBroker } from './harness.js';
 import { kafkaRefToolsProblem, runTool } from './kafka-tools.js';
 
 const missing = kafkaRefToolsProblem();
@@ -23,20 +22,8 @@ afterAll(async () => {
   await broker?.stop('SIGKILL');
 });
 
-function run(cmd: string, args: string[], input = '', timeoutMs = 60_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    p.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const timer = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
-    p.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-    p.stdin.end(input);
-  });
+function run(cmd: string, args: string[], input = '', timeoutMs = 60_000) {
+  return runProcess(cmd, args, { input, timeoutMs });
 }
 
 /** Produces `key|value` lines with kcat; an empty value is sent as null (a tombstone). */

@@ -6,12 +6,12 @@
 //
 // Mounting needs root (the test machine and CI run as root). Where `mount` is refused the test
 // fails and says so rather than skipping.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type BrokerProcess, startBroker } from './harness.js';
+import { type BrokerProcess, runProcess, startBroker } from './harness.js';
 
 const DISK_BYTES = 24 * 1024 * 1024;
 const FILLER_BYTES = 6 * 1024 * 1024;
@@ -60,19 +60,8 @@ interface Outcome {
   error: string | null;
 }
 
-function run(cmd: string, args: string[], timeoutMs = 120_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    p.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const timer = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
-    p.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+function run(cmd: string, args: string[], timeoutMs = 120_000) {
+  return runProcess(cmd, args, { timeoutMs });
 }
 
 async function produce(topic: string, first: number, count: number): Promise<Outcome[]> {

@@ -97,17 +97,30 @@ export async function startBroker(opts: { dataDir?: string; overrides?: string[]
 }
 
 /** Runs `bin/strata` with arguments and collects its output (for start-up failures). */
-export function runStrata(args: string[], timeoutMs = 20_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function runStrata(args: string[], timeoutMs = 20_000): Promise<ProcessRun> {
+  return runProcess(process.execPath, [STRATA, ...args], { timeoutMs });
+}
+
+export interface ProcessRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command to completion (killed after `timeoutMs`), with `input` on stdin, and collects its output. */
+export function runProcess(cmd: string, args: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<ProcessRun> {
   return new Promise((resolve) => {
-    const proc = spawn(process.execPath, [STRATA, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(cmd, args, { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     proc.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
     proc.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs);
+    const timer = setTimeout(() => proc.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
     proc.on('exit', (code) => {
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
     });
+    proc.stdin.on('error', () => {}); // a command that exits without reading its input
+    proc.stdin.end(opts.input ?? '');
   });
 }

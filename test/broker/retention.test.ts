@@ -3,11 +3,10 @@
 // Each case works out from the segment files on disk which segments Kafka's rules keep, then checks
 // that exactly those remain, that a consumer from the beginning starts at the first one and reads
 // every later record densely, and that an offset below the start is OFFSET_OUT_OF_RANGE.
-import { spawn } from 'node:child_process';
 import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type BrokerProcess, startBroker } from './harness.js';
+import { type BrokerProcess, runProcess, startBroker } from './harness.js';
 import { kafkaRefToolsProblem, runTool } from './kafka-tools.js';
 
 const missing = kafkaRefToolsProblem();
@@ -27,26 +26,8 @@ afterAll(async () => {
   await broker?.stop('SIGKILL');
 });
 
-interface Proc {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(cmd: string, args: string[], input?: string, timeoutMs = 60_000): Promise<Proc> {
-  return new Promise((resolve) => {
-    const p = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    p.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const timer = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
-    p.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-    p.stdin.end(input ?? '');
-  });
+function run(cmd: string, args: string[], input?: string, timeoutMs = 60_000) {
+  return runProcess(cmd, args, { ...(input === undefined ? {} : { input }), timeoutMs });
 }
 
 /** confluent-kafka-python: `count` records of VALUE_BYTES to partition 0, stamped `timestampMs`. */

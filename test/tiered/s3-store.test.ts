@@ -30,35 +30,28 @@ function options(server: S3Server, over: Partial<S3StoreOptions> = {}): S3StoreO
   };
 }
 
+/** A store over a fresh server and bucket, for a shared suite. */
+async function openS3Store() {
+  const server = await S3Server.start();
+  const store = new S3ObjectStore(options(server));
+  return {
+    store,
+    close: async () => {
+      store.close();
+      await server.stop();
+    },
+  };
+}
+
 describeObjectStoreContract(
   'S3 (versitygw)',
-  async () => {
-    const server = await S3Server.start();
-    const store = new S3ObjectStore(options(server));
-    return {
-      store,
-      close: async () => {
-        store.close();
-        await server.stop();
-      },
-    };
-  },
+  openS3Store,
   enabled,
 );
 
 describeManifestStore(
   'S3 (versitygw)',
-  async () => {
-    const server = await S3Server.start();
-    const store = new S3ObjectStore(options(server));
-    return {
-      store,
-      close: async () => {
-        store.close();
-        await server.stop();
-      },
-    };
-  },
+  openS3Store,
   enabled,
 );
 
