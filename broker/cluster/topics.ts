@@ -15,6 +15,8 @@ export interface PartitionLogLike {
   readonly logEndOffset: number;
   readonly highWatermark: number;
   readonly lastStableOffset: number;
+  /** The log's current settings (min.insync.replicas is read from here by the produce path). */
+  readonly config: Readonly<LogConfig>;
   updateHighWatermark(offset: number): void;
   appendAsLeader(records: Buffer, leaderEpoch: number): AppendResult;
   read(fetchOffset: number, maxBytes: number, maxOffsetExclusive: number, minOneBatch: boolean, verifyCrc?: boolean, alloc?: (bytes: number) => Buffer): ReadResult;

@@ -51,9 +51,9 @@ describe('topic keys', () => {
 
 describe('validateTopicConfigs', () => {
   it('parses valid values by Kafka name', () => {
-    expect(validateTopicConfigs({ 'retention.ms': '-1', 'cleanup.policy': 'compact,delete', 'min.cleanable.dirty.ratio': '0.1', preallocate: 'TRUE' })).toEqual({
+    expect(validateTopicConfigs({ 'retention.ms': '-1', 'cleanup.policy': 'compact,delete', 'min.cleanable.dirty.ratio': '0.1', preallocate: 'FALSE' })).toEqual({
       ok: true,
-      values: { 'retention.ms': -1, 'cleanup.policy': ['compact', 'delete'], 'min.cleanable.dirty.ratio': 0.1, preallocate: true },
+      values: { 'retention.ms': -1, 'cleanup.policy': ['compact', 'delete'], 'min.cleanable.dirty.ratio': 0.1, preallocate: false },
     });
     // Topic-level retention may be 0, unlike the broker's (Kafka's ranges differ the same way).
     expect(validateTopicConfigs({ 'retention.ms': '0' }).ok).toBe(true);
@@ -90,6 +90,24 @@ describe('validateTopicConfigs', () => {
       ],
     ];
     for (const [key, text, message] of cases) expect(validateTopicConfigs({ [key]: text }), key).toEqual({ ok: false, key, message });
+  });
+
+  it('refuses the values Strata cannot honour, naming the key and why, but opens stored ones', () => {
+    for (const [key, text, why] of [
+      ['preallocate', 'true', /does not preallocate/],
+      ['remote.storage.enable', 'true', /tiered storage is not part of this build/],
+      ['compression.lz4.level', '5', /single compression mode/],
+    ] as const) {
+      const r = validateTopicConfigs({ [key]: text });
+      expect(r, key).toMatchObject({ ok: false, key });
+      expect(r.ok === false && r.message, key).toMatch(new RegExp(`^invalid value '${text}' for ${key.replace(/\./g, '\\.')}: `));
+      expect(r.ok === false && r.message, key).toMatch(why);
+    }
+    for (const [key, text] of [['preallocate', 'false'], ['remote.storage.enable', 'false'], ['compression.lz4.level', '1'], ['compression.lz4.level', '9'], ['remote.log.copy.disable', 'true']]) {
+      expect(validateTopicConfigs({ [key!]: text! }).ok, `${key}=${text}`).toBe(true);
+    }
+    // A topic stored with such a value by an earlier build still opens.
+    expect(effectiveTopicConfig(broker(), { preallocate: 'true' }).preallocate).toBe(true);
   });
 
   it('refuses a minimum compaction lag above the maximum, against the broker default when one is not given', () => {

@@ -49,7 +49,7 @@ function topic<N extends string, V>(def: KeyDef<N, V>, brokerKeys: readonly stri
 // Kafka rates every topic key MEDIUM.
 const T = { group: 'topic', importance: 'medium' } as const;
 const MiB = 1024 * 1024;
-const NO_TIERING = 'Tiered storage is not part of this build yet.';
+const NO_TIERING = 'Tiered storage is not part of this build yet; as on a Kafka broker with remote storage off, this has no effect (remote.storage.enable=true is refused).';
 const SINGLE_NODE = 'Strata runs as a single node: there is no other broker and no follower replica.';
 
 const THROTTLED_REPLICAS = custom<readonly string[]>("'*' or partitionId:brokerId entries", (entries) => {
@@ -76,7 +76,15 @@ export const TOPIC_KEYS = [
     ['compression.gzip.level'],
     (b) => b.compressionGzipLevel,
   ),
-  topic(int('compression.lz4.level', 9, { ...T, doc: 'lz4 level when compression.type is lz4.', validator: between(1, 17) }), ['compression.lz4.level'], (b) => b.compressionLz4Level),
+  topic(
+    int('compression.lz4.level', 9, {
+      ...T,
+      doc: "lz4 level when compression.type is lz4. Strata's lz4 encoder has one mode, lz4's fast one (Kafka's level 1): 1 and the default 9 are accepted and both compress that way; other levels are refused.",
+      validator: between(1, 17),
+    }),
+    ['compression.lz4.level'],
+    (b) => b.compressionLz4Level,
+  ),
   topic(
     choice('compression.type', 'producer', ['uncompressed', 'zstd', 'lz4', 'snappy', 'gzip', 'producer'], {
       ...T,
@@ -196,12 +204,12 @@ export const TOPIC_KEYS = [
     (b) => b.logCleanerMinCompactionLagMs,
   ),
   topic(
-    int('min.insync.replicas', 1, { ...T, doc: 'With acks=all, the in-sync replicas a batch needs before it is acknowledged.', validator: atLeast(1) }),
+    int('min.insync.replicas', 1, { ...T, doc: 'With acks=all, the in-sync replicas a batch needs before it is acknowledged (capped at the replica count, as Kafka does since 3.7); otherwise NOT_ENOUGH_REPLICAS.', validator: atLeast(1) }),
     ['min.insync.replicas'],
     (b) => b.minInsyncReplicas,
   ),
   topic(
-    bool('preallocate', false, { ...T, doc: 'Whether new segment files are allocated at full size up front.', inert: true, inertReason: 'Strata does not preallocate segment files.' }),
+    bool('preallocate', false, { ...T, doc: 'Whether new segment files are allocated at full size up front; Strata refuses true (see UNHONOURED_VALUES).' }),
     ['log.preallocate'],
     (b) => b.logPreallocate,
   ),
@@ -218,7 +226,7 @@ export const TOPIC_KEYS = [
     }),
     [],
   ),
-  topic(bool('remote.storage.enable', false, { ...T, doc: 'Whether the topic\'s closed segments move to object storage.', inert: true, inertReason: NO_TIERING }), []),
+  topic(bool('remote.storage.enable', false, { ...T, doc: 'Whether the topic\'s closed segments move to object storage; refused while tiering is not built (see UNHONOURED_VALUES).' }), []),
   topic(
     long('retention.bytes', -1, { ...T, doc: 'Size a partition may reach before its oldest segments are deleted (delete policy); -1 means no size limit.' }),
     ['log.retention.bytes'],
@@ -259,6 +267,24 @@ export const TOPIC_KEYS = [
 /** Every topic setting resolved: an override, else the broker's default, else the fixed one. */
 export type TopicConfig = ValuesOf<typeof TOPIC_KEYS>;
 
+/**
+ * Values Strata cannot honour, refused with INVALID_CONFIG naming the key when CreateTopics,
+ * AlterConfigs or IncrementalAlterConfigs ask for them; each returns why, or null. This is the one
+ * place to lift a refusal once the feature exists. Stored overrides are not checked against it, so
+ * a topic keeps opening if a later build refuses what an earlier one took.
+ */
+const UNHONOURED_VALUES: Readonly<Record<string, (value: unknown) => string | null>> = {
+  preallocate: (v) =>
+    v === true ? 'Strata does not preallocate segment files: it writes segments and exact-size indexes without mmap, where allocating up front gains nothing' : null,
+  'compression.lz4.level': (v) =>
+    v === 1 || v === 9
+      ? null
+      : "Strata's lz4 encoder has a single compression mode (lz4's fast one, Kafka's level 1), so it cannot honour another level; 1 and the default 9 are accepted",
+  // Tiered storage: lift when the tiering work lands. Kafka refuses remote.storage.enable=true the
+  // same way on a broker with remote.log.storage.system.enable=false.
+  'remote.storage.enable': (v) => (v === true ? 'tiered storage is not part of this build yet, so a topic cannot be configured with remote log storage' : null),
+};
+
 type AnyTopicKeyDef = TopicKeyDef<string, unknown>;
 const BY_NAME: ReadonlyMap<string, AnyTopicKeyDef> = new Map(TOPIC_KEYS.map((k) => [k.name, k as AnyTopicKeyDef]));
 
@@ -284,7 +310,7 @@ function unknownTopicKeyMessage(name: string): string {
  *  unknown keys the same way. With `broker`, the cross-key rule (min.compaction.lag.ms <=
  *  max.compaction.lag.ms) compares against the broker's defaults for keys not given; without it,
  *  against the fixed topic defaults. */
-export function validateTopicConfigs(entries: Readonly<Record<string, string | null>>, broker?: BrokerConfig): TopicConfigCheck {
+export function validateTopicConfigs(entries: Readonly<Record<string, string | null>>, broker?: BrokerConfig, opts: { refuseUnhonoured?: boolean } = {}): TopicConfigCheck {
   const values: Record<string, unknown> = {};
   for (const [key, text] of Object.entries(entries)) {
     const def = topicKey(key);
@@ -292,6 +318,8 @@ export function validateTopicConfigs(entries: Readonly<Record<string, string | n
     if (text === null) return { ok: false, key, message: `${key} has a null value; topic configs need one` };
     const r = parseValue(def, text);
     if (!r.ok) return { ok: false, key, message: `invalid value '${text.trim()}' for ${key}: ${r.problem}` };
+    const refused = opts.refuseUnhonoured === false ? null : (UNHONOURED_VALUES[key]?.(r.value) ?? null);
+    if (refused !== null) return { ok: false, key, message: `invalid value '${text.trim()}' for ${key}: ${refused}` };
     values[key] = r.value;
   }
   const valueOf = (name: string): unknown => {
@@ -315,7 +343,7 @@ export function validateTopicConfigs(entries: Readonly<Record<string, string | n
  *  They are not checked against the broker's defaults again: a broker restarted with different
  *  defaults must still open every topic it has. */
 export function effectiveTopicConfig(broker: BrokerConfig, overrides: Readonly<Record<string, string>>): TopicConfig {
-  const check = validateTopicConfigs(overrides);
+  const check = validateTopicConfigs(overrides, undefined, { refuseUnhonoured: false });
   if (!check.ok) throw new ConfigError(`stored topic config is invalid: ${check.message}`, check.key);
   const out: Record<string, unknown> = {};
   for (const def of BY_NAME.values()) {
@@ -365,6 +393,11 @@ export function brokerSynonyms(broker: BrokerConfig, name: string): ConfigSynony
 
 // Declarations must hold their own rules: every fixed default passes its validator, and every
 // broker key named as a source exists. A failure here is a bug in this file, found at import.
+for (const name of Object.keys(UNHONOURED_VALUES)) {
+  const def = BY_NAME.get(name);
+  if (def === undefined) throw new Error(`UNHONOURED_VALUES names ${name}, which is not a topic key`);
+  if (UNHONOURED_VALUES[name]!(def.default) !== null) throw new Error(`topic key ${name}: its own default is refused`);
+}
 for (const def of BY_NAME.values()) {
   const problem = checkValue(def, def.default);
   if (problem !== null) throw new Error(`topic key ${def.name}: default ${String(def.default)} ${problem}`);

@@ -6,7 +6,9 @@
 // max.message.bytes, idempotent producer sequence checks), then the high watermark moves to the log
 // end (this broker is the only in-sync replica). acks=0 gets no response at all. Errors are per
 // partition: UNKNOWN_TOPIC_OR_PARTITION / UNKNOWN_TOPIC_ID, INVALID_REQUIRED_ACKS, CORRUPT_MESSAGE,
-// MESSAGE_TOO_LARGE, OUT_OF_ORDER_SEQUENCE_NUMBER, INVALID_PRODUCER_EPOCH, KAFKA_STORAGE_ERROR.
+// MESSAGE_TOO_LARGE, OUT_OF_ORDER_SEQUENCE_NUMBER, INVALID_PRODUCER_EPOCH, KAFKA_STORAGE_ERROR, and
+// NOT_ENOUGH_REPLICAS for acks=-1 when the ISR is below min.insync.replicas capped at the replica
+// count (Kafka's effective min ISR; with one replica it is always met, as on a one-broker Kafka).
 // Clients may not write to internal topics (__consumer_offsets): INVALID_TOPIC_EXCEPTION, as Kafka.
 import type * as G from '../protocol/generated/index.js';
 import { defaultProduceResponse, defaultProduceResponsePartitionProduceResponse } from '../protocol/generated/index.js';
@@ -14,6 +16,13 @@ import { ErrorCode } from '../protocol/error-codes.js';
 import type { ApiHandler, BrokerContext, RequestInfo } from './context.js';
 import { errorCodeOf } from './log-errors.js';
 import { OFFSETS_TOPIC } from '../coordinator/group-coordinator.js';
+import { notEnoughReplicasProblem } from '../cluster/min-isr.js';
+import type { Partition } from '../cluster/topics.js';
+
+/** Every partition has one replica, this broker, always in sync; replication brings real ISRs. */
+function notEnoughReplicas(ctx: BrokerContext, acks: number, partition: Partition): string | null {
+  return notEnoughReplicasProblem(acks, [ctx.identity.nodeId], 1, partition.log.config.minInsyncReplicas, `${partition.topic}-${partition.index}`);
+}
 
 export const produceHandler: ApiHandler = {
   apiKey: 0,

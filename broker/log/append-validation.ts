@@ -2,9 +2,11 @@
 // applies its checks (UnifiedLog.analyzeAndValidateRecords, then LogValidator), and the in-place
 // timestamp rewrite that follows. Nothing here writes to disk or changes the input; a batch that
 // fails leaves the whole append rejected with the Kafka error of its first failure.
+import assert from 'node:assert/strict';
 import {
   BatchAttribute,
   BatchField,
+  CompressionCodec,
   CorruptRecordError,
   DecompressionLimitError,
   RECORD_BATCH_MAGIC,
@@ -14,11 +16,12 @@ import {
   isSupportedCodec,
   iterateBatches,
   readRecords,
+  recompressBatch,
   verifyBatchCrc,
   type RecordBatch,
 } from '../protocol/records/index.js';
 import { LogError } from './errors.js';
-import { decompressedBatchBytesMax, timestampOf, type LogConfig } from './types.js';
+import { decompressedBatchBytesMax, timestampOf, type CompressionType, type LogConfig } from './types.js';
 
 export interface ValidatedBatch {
   batch: RecordBatch;
@@ -157,4 +160,55 @@ export function rewriteTimestamps(v: ValidatedBatch, logAppendTime: boolean): vo
   buf.writeInt16BE(attributes, BatchField.Attributes);
   buf.writeBigInt64BE(BigInt(v.maxTimestamp), BatchField.MaxTimestamp);
   buf.writeUInt32BE(crc32c(buf.subarray(BatchField.Attributes)), BatchField.Crc);
+}
+
+const TARGET_CODEC: Readonly<Record<Exclude<CompressionType, 'producer'>, CompressionCodec>> = {
+  uncompressed: CompressionCodec.None,
+  gzip: CompressionCodec.Gzip,
+  snappy: CompressionCodec.Snappy,
+  lz4: CompressionCodec.Lz4,
+  zstd: CompressionCodec.Zstd,
+};
+
+/**
+ * Under a compression.type other than `producer`, the validated batches re-encoded with that codec
+ * (those already using it stay as they are, as in Kafka), laid out in a new buffer; otherwise the
+ * input unchanged. Offsets, sequences, producer ids and timestamps are kept (recompressBatch). The
+ * result is checked against max.message.bytes again, as Kafka does after recompressing, since a
+ * batch can grow (a compressed producer batch stored uncompressed, for one).
+ *
+ * The records were decompressed once already by validation; doing it again here keeps validation
+ * free of codec output it would have to hold. Recompression is the uncommon configuration.
+ */
+export function recompressForTopic(records: Buffer, validated: ValidatedBatch[], config: LogConfig): { records: Buffer; validated: ValidatedBatch[] } {
+  if (config.compressionType === 'producer') return { records, validated };
+  const opts = {
+    codec: TARGET_CODEC[config.compressionType],
+    levels: { gzip: config.compressionGzipLevel, zstd: config.compressionZstdLevel },
+    maxDecompressedBytes: decompressedBatchBytesMax(config),
+  };
+  const parts: Buffer[] = [];
+  let changed = false;
+  for (const v of validated) {
+    const re = recompressBatch(v.batch, opts);
+    if (re !== null) {
+      changed = true;
+      if (re.length > config.maxMessageBytes) {
+        throw new LogError(
+          'MESSAGE_TOO_LARGE',
+          `record batch at byte ${v.batch.position} is ${re.length} bytes once recompressed as ${config.compressionType}, more than max.message.bytes ${config.maxMessageBytes}`,
+        );
+      }
+    }
+    parts.push(re ?? v.batch.bytes);
+  }
+  if (!changed) return { records, validated };
+  const out = Buffer.concat(parts);
+  const it = iterateBatches(out, { verifyCrc: false });
+  const relaid = validated.map((v) => {
+    const next = it.next();
+    assert.ok(next.done !== true, 'recompressed batches cover the validated ones');
+    return { ...v, batch: next.value };
+  });
+  return { records: out, validated: relaid };
 }

@@ -17,7 +17,7 @@ import { performance } from 'node:perf_hooks';
 import { CheckpointFormatError, TMP_SUFFIX, fsyncDir, readOffsetCheckpoint, unlinkIfExists } from './files.js';
 import { LeaderEpochCache } from './leader-epoch-cache.js';
 import { ProducerStateManager } from './producer-state.js';
-import { LogSegment, parseSegmentFileName, type StoredBatch } from './segment.js';
+import { DELETED_FILE_SUFFIX, LogSegment, parseSegmentFileName, type StoredBatch } from './segment.js';
 import type { FaultInjector, LoadReport, LogConfig, LogLogger } from './types.js';
 
 export const CLEAN_SHUTDOWN_FILE = 'clean-shutdown';
@@ -34,6 +34,8 @@ export interface LoadOptions {
   logger: LogLogger;
   faults: FaultInjector;
   producerIdsMax?: number;
+  /** Draws each segment's roll jitter (segment.jitter.ms); Math.random by default. */
+  random?: () => number;
 }
 
 export interface LoadedLog {
@@ -69,6 +71,7 @@ function loadEpochs(dir: string, faults: FaultInjector, logger: LogLogger): { ca
 
 export function loadLog(opts: LoadOptions): LoadedLog {
   const { dir, config, logger, faults } = opts;
+  const random = opts.random ?? Math.random;
   const started = performance.now();
   mkdirSync(dir, { recursive: true });
   const report: LoadReport = {
@@ -85,6 +88,18 @@ export function loadLog(opts: LoadOptions): LoadedLog {
   let names = readdirSync(dir);
   // Leftovers of atomic writes interrupted by a crash; the real file holds the previous version.
   for (const name of names) if (name.endsWith(TMP_SUFFIX)) unlinkIfExists(path.join(dir, name));
+  // Segments removed from the log whose files were waiting for file.delete.delay.ms when the process
+  // stopped: nothing can read them any more (as Kafka's loader, which deletes them too).
+  let leftovers = 0;
+  for (const name of names) {
+    if (!name.endsWith(DELETED_FILE_SUFFIX)) continue;
+    unlinkIfExists(path.join(dir, name));
+    leftovers++;
+  }
+  if (leftovers > 0) {
+    logger.info('removed files of deleted segments left from before the restart', { dir, files: leftovers });
+    names = names.filter((n) => !n.endsWith(DELETED_FILE_SUFFIX));
+  }
   // Compaction interrupted by a crash (PartitionLog.#swapCleaned): a `.cleaned` file was never
   // complete, and the segment it was for is intact; a `.swap` file is complete, so the swap is
   // finished: the old segment (if still there) goes, indexes first, and the swap file takes its name.
@@ -130,7 +145,7 @@ export function loadLog(opts: LoadOptions): LoadedLog {
   const nowMs = opts.nowMs();
   let segments: LogSegment[] = [];
   try {
-    for (const base of bases) segments.push(LogSegment.open(dir, base, config, nowMs, faults));
+    for (const base of bases) segments.push(LogSegment.open(dir, base, config, nowMs, faults, random));
 
     const assignEpoch = (b: StoredBatch) => {
       if (b.partitionLeaderEpoch >= 0 && b.partitionLeaderEpoch > epochs.latestEpoch()) epochs.assign(b.partitionLeaderEpoch, b.baseOffset);
@@ -191,13 +206,13 @@ export function loadLog(opts: LoadOptions): LoadedLog {
 
     let logStartOffset = Math.max(logStartChecked ?? 0, segments[0]?.baseOffset ?? 0);
     if (segments.length === 0) {
-      segments.push(LogSegment.create(dir, logStartOffset, config, nowMs, faults));
+      segments.push(LogSegment.create(dir, logStartOffset, config, nowMs, faults, random));
     } else if (segments.at(-1)!.nextOffset < logStartOffset) {
       // Everything from the log start on was lost; what remains lies below the log start.
       logger.warn('log ends below its log start offset, starting empty at the log start', { dir, logStartOffset });
       for (const s of segments) s.deleteFiles();
       report.segmentsDeleted += segments.length;
-      segments = [LogSegment.create(dir, logStartOffset, config, nowMs, faults)];
+      segments = [LogSegment.create(dir, logStartOffset, config, nowMs, faults, random)];
     } else {
       segments.at(-1)!.activate();
     }

@@ -24,7 +24,7 @@ import { closeSync, fsyncSync, openSync, renameSync, rmSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import path from 'node:path';
 import { CorruptRecordError, iterateBatches, readRecords, setBaseOffset, setPartitionLeaderEpoch, type RecordBatch } from '../protocol/records/index.js';
-import { rewriteTimestamps, validateLeaderAppend } from './append-validation.js';
+import { recompressForTopic, rewriteTimestamps, validateLeaderAppend, type ValidatedBatch } from './append-validation.js';
 import { LogError, storageError } from './errors.js';
 import { CheckpointFormatError, formatCheckpoint, fsyncDir, readOffsetCheckpoint, unlinkIfExists, writeFileAtomic, writeFully, writeOffsetCheckpoint } from './files.js';
 import { type CleaningPlan, OffsetMap, filterBatch, planCleaning } from './cleaner.js';
@@ -98,6 +98,24 @@ export interface PartitionLogOptions {
   producerIdsMax?: number;
   /** The log directory's free-space check (one per directory, shared by its logs). */
   diskSpace?: { check(bytes: number): void };
+  /** Runs `task` after `delayMs` (file.delete.delay.ms); returns a cancel function. Defaults to an
+   *  unref'd setTimeout; tests pass a manual scheduler. */
+  schedule?: (delayMs: number, task: () => void) => () => void;
+  /** Draws segment roll jitter (segment.jitter.ms); Math.random by default. */
+  random?: () => number;
+}
+
+/** A removed segment whose `*.deleted` files wait for file.delete.delay.ms. */
+interface PendingDeletion {
+  segment: LogSegment;
+  files: string[];
+  cancel: () => void;
+}
+
+function scheduleTimer(delayMs: number, task: () => void): () => void {
+  const t = setTimeout(task, delayMs);
+  t.unref();
+  return () => clearTimeout(t);
 }
 
 type LogState = 'open' | 'closed' | 'deleted';
@@ -111,6 +129,11 @@ export class PartitionLog {
   readonly #logger: LogLogger;
   readonly #faults: FaultInjector;
   readonly #diskSpace: { check(bytes: number): void } | undefined;
+  readonly #schedule: (delayMs: number, task: () => void) => () => void;
+  readonly #random: () => number;
+  /** Removed segments whose files are still on disk as `*.deleted`; bounded by the segments the
+   *  log deletes within file.delete.delay.ms. */
+  readonly #pendingDeletions = new Set<PendingDeletion>();
   readonly #segments: LogSegment[];
   readonly #producers: ProducerStateManager;
   readonly #epochs: LeaderEpochCache;
@@ -131,8 +154,13 @@ export class PartitionLog {
   /** The I/O failure that took this log offline, or null. */
   #failure: unknown = null;
 
-  private constructor(opts: Required<Pick<PartitionLogOptions, 'dir' | 'config' | 'nowMs' | 'logger' | 'faults'>> & Pick<PartitionLogOptions, 'diskSpace'>, loaded: ReturnType<typeof loadLog>) {
+  private constructor(
+    opts: Required<Pick<PartitionLogOptions, 'dir' | 'config' | 'nowMs' | 'logger' | 'faults' | 'schedule' | 'random'>> & Pick<PartitionLogOptions, 'diskSpace'>,
+    loaded: ReturnType<typeof loadLog>,
+  ) {
     this.dir = opts.dir;
+    this.#schedule = opts.schedule;
+    this.#random = opts.random;
     this.#config = opts.config;
     this.#now = opts.nowMs;
     this.#logger = opts.logger;
@@ -160,6 +188,11 @@ export class PartitionLog {
 
   /** Applies a changed topic config at once (AlterConfigs). Every later append, roll, flush and
    *  retention decision uses it; segments already written keep their files as they are. */
+  /** The settings the log runs with now. */
+  get config(): Readonly<LogConfig> {
+    return this.#config;
+  }
+
   updateConfig(config: LogConfig): void {
     this.#checkUsable();
     validateLogConfig(config);
@@ -177,6 +210,8 @@ export class PartitionLog {
       nowMs: opts.nowMs ?? Date.now,
       logger: opts.logger ?? silentLogger,
       faults: opts.faults ?? noFaults,
+      schedule: opts.schedule ?? scheduleTimer,
+      random: opts.random ?? Math.random,
     };
     let loaded;
     try {
@@ -249,7 +284,9 @@ export class PartitionLog {
   /**
    * Validates and appends the records of one produce partition (one or more v2 batches as the client
    * sent them). The batches are patched in place in `records` (base offset, leader epoch, and under
-   * LogAppendTime or a wrong max timestamp the timestamp fields and CRC) and stored as they are.
+   * LogAppendTime or a wrong max timestamp the timestamp fields and CRC) and stored as they are;
+   * under a compression.type other than `producer`, batches with another codec are recompressed into
+   * a new buffer first, which is then what is patched and stored.
    */
   appendAsLeader(records: Buffer, leaderEpoch: number): AppendResult {
     this.#checkUsable();
@@ -258,7 +295,8 @@ export class PartitionLog {
     assert.ok(leaderEpoch >= this.#epochs.latestEpoch(), `append with leader epoch ${leaderEpoch} below ${this.#epochs.latestEpoch()}`);
     const nowMs = this.#now();
     const logAppendTime = this.#config.messageTimestampType === 'LogAppendTime';
-    const validated = validateLeaderAppend(records, this.#config, nowMs);
+    let validated: ValidatedBatch[];
+    ({ records, validated } = recompressForTopic(records, validateLeaderAppend(records, this.#config, nowMs), this.#config));
     if (records.length > this.#config.segmentBytes) {
       throw new LogError('RECORD_LIST_TOO_LARGE', `${records.length} bytes of batches exceed segment.bytes ${this.#config.segmentBytes}`);
     }
@@ -358,7 +396,7 @@ export class PartitionLog {
     this.#faults('roll', old.logFile);
     old.close();
     this.#producers.takeSnapshot(baseOffset);
-    this.#segments.push(LogSegment.create(this.dir, baseOffset, this.#config, this.#now(), this.#faults));
+    this.#segments.push(LogSegment.create(this.dir, baseOffset, this.#config, this.#now(), this.#faults, this.#random));
     this.#flushRolled(old, baseOffset);
     this.#logger.info('rolled segment', { dir: this.dir, closed: old.baseOffset, next: baseOffset, reason, bytes: old.sizeBytes });
   }
@@ -745,7 +783,7 @@ export class PartitionLog {
     renameSync(cleaned, swap);
     fsyncDir(this.dir);
     this.#faults('clean', `${swap} renamed`);
-    seg.deleteFiles();
+    this.#retire(seg);
     this.#faults('clean', `${seg.logFile} deleted`);
     renameSync(swap, seg.logFile);
     fsyncDir(this.dir);
@@ -756,7 +794,7 @@ export class PartitionLog {
       this.#segments.splice(i, 1);
       return;
     }
-    const fresh = LogSegment.open(this.dir, seg.baseOffset, this.#config, this.#now(), this.#faults);
+    const fresh = LogSegment.open(this.dir, seg.baseOffset, this.#config, this.#now(), this.#faults, this.#random);
     fresh.recover();
     this.#segments[i] = fresh;
   }
@@ -777,12 +815,62 @@ export class PartitionLog {
     // The new start is on disk before any file goes, so a crash in between never exposes a hole.
     if (newStart > this.#logStartOffset) this.#setLogStartOffset(newStart);
     for (const seg of doomed) {
-      seg.deleteFiles();
+      this.#retire(seg);
       this.#segments.shift();
     }
     this.#producers.deleteSnapshotsBefore(this.#segments[0]!.baseOffset);
     this.#logger.info('deleted segments', { dir: this.dir, reason, count, baseOffsets: doomed.map((s) => s.baseOffset) });
     return count;
+  }
+
+  /**
+   * Takes a segment out of use for good: its files become `*.deleted` now and are removed after
+   * file.delete.delay.ms (at once when it is 0), as Kafka does, so that whoever still holds the
+   * segment (a compaction pass between two chunks) can finish with it. The caller drops it from
+   * #segments. A crash meanwhile leaves `*.deleted` files, which the next load removes.
+   */
+  #retire(seg: LogSegment): void {
+    const files = seg.renameForDeletion();
+    const pending: PendingDeletion = { segment: seg, files, cancel: () => {} };
+    const delayMs = this.#config.fileDeleteDelayMs;
+    if (delayMs === 0) {
+      this.#removeFiles(pending);
+      return;
+    }
+    this.#pendingDeletions.add(pending);
+    pending.cancel = this.#schedule(delayMs, () => {
+      this.#pendingDeletions.delete(pending);
+      try {
+        this.#removeFiles(pending);
+      } catch (e) {
+        // The files are out of the log already; one left behind is removed at the next start.
+        this.#logger.warn('removing the files of a deleted segment failed', { dir: this.dir, files, err: e });
+      }
+    });
+  }
+
+  #removeFiles(p: PendingDeletion): void {
+    p.segment.release();
+    for (const f of p.files) {
+      this.#faults('delete', f);
+      unlinkIfExists(f);
+    }
+  }
+
+  /** Files of removed segments still waiting for file.delete.delay.ms (tests). */
+  pendingDeletedFiles(): string[] {
+    return [...this.#pendingDeletions].flatMap((p) => p.files);
+  }
+
+  /** Stops the timers of pending deletions and closes their descriptors; with `remove`, removes
+   *  the files now (a closing log: nothing can read them any more). */
+  #settlePendingDeletions(remove: boolean): void {
+    for (const p of this.#pendingDeletions) {
+      p.cancel();
+      if (remove) this.#removeFiles(p);
+      else p.segment.release();
+    }
+    this.#pendingDeletions.clear();
   }
 
   #setLogStartOffset(offset: number): void {
@@ -847,6 +935,7 @@ export class PartitionLog {
         writeOffsetCheckpoint(this.dir, HIGH_WATERMARK_FILE, this.#highWatermark, this.#faults);
         writeOffsetCheckpoint(this.dir, LOG_START_OFFSET_FILE, this.#logStartOffset, this.#faults);
         this.#producers.takeSnapshot(end);
+        this.#settlePendingDeletions(true);
         writeFileAtomic(this.dir, CLEAN_SHUTDOWN_FILE, formatCheckpoint([[end]]), this.#faults);
         this.#logger.info('partition log closed', { dir: this.dir, logEndOffset: end });
       }
@@ -854,6 +943,7 @@ export class PartitionLog {
       if (e instanceof AssertionError) throw e;
       throw storageError(`closing partition log ${this.dir} failed`, e);
     } finally {
+      this.#settlePendingDeletions(false);
       for (const s of this.#segments) s.release();
       this.#state = 'closed';
     }
@@ -862,7 +952,10 @@ export class PartitionLog {
   /** Removes the partition directory (DeleteTopics). The log is unusable afterwards. */
   delete(): void {
     assert.notEqual(this.#state, 'deleted', `${this.dir} deleted twice`);
-    if (this.#state === 'open') for (const s of this.#segments) s.release();
+    if (this.#state === 'open') {
+      this.#settlePendingDeletions(false);
+      for (const s of this.#segments) s.release();
+    }
     this.#state = 'deleted';
     try {
       rmSync(this.dir, { recursive: true, force: true });

@@ -12,7 +12,7 @@
 // the first entry start at byte 0.
 import assert from 'node:assert/strict';
 import { storageError } from './errors.js';
-import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, openSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, openSync, renameSync } from 'node:fs';
 import { open as openFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
@@ -43,6 +43,8 @@ import {
 export const LOG_FILE_SUFFIX = '.log';
 export const INDEX_FILE_SUFFIX = '.index';
 export const TIME_INDEX_FILE_SUFFIX = '.timeindex';
+/** Kafka's suffix for the files of a segment removed from the log and waiting for file.delete.delay.ms. */
+export const DELETED_FILE_SUFFIX = '.deleted';
 const OFFSET_DIGITS = 20;
 const INT32_MAX = 0x7fff_ffff;
 /** Header scans read this much at a time, so a scan over small batches costs few system calls. */
@@ -145,6 +147,19 @@ function decodeStoredHeader(buf: Buffer, at: number, position: number, end: numb
   }
 }
 
+/**
+ * Kafka's roll jitter for one segment (LogConfig.randomSegmentJitter): a whole number of ms drawn
+ * uniformly from [0, min(segment.jitter.ms, segment.ms)), or 0 without jitter. The segment rolls
+ * once its data spans segment.ms minus this. `random` returns a number in [0, 1).
+ */
+export function rollJitterMs(segmentJitterMs: number, segmentMs: number, random: () => number): number {
+  if (segmentJitterMs <= 0) return 0;
+  const bound = Math.min(segmentJitterMs, segmentMs);
+  const r = random();
+  assert.ok(r >= 0 && r < 1, `random source returned ${r}`);
+  return Math.floor(r * bound);
+}
+
 export interface RollCheck {
   appendBytes: number;
   /** Largest timestamp in the batches about to be appended. */
@@ -172,12 +187,18 @@ export class LogSegment {
   readonly #createdMs: number;
   #config: LogConfig;
   readonly #faults: FaultInjector;
+  readonly #random: () => number;
+  /** This segment's share of segment.jitter.ms (rollJitterMs), drawn at creation and redrawn when
+   *  segment.ms or segment.jitter.ms change. */
+  #rollJitterMs: number;
 
-  private constructor(dir: string, baseOffset: number, config: LogConfig, nowMs: number, faults: FaultInjector, create: boolean) {
+  private constructor(dir: string, baseOffset: number, config: LogConfig, nowMs: number, faults: FaultInjector, create: boolean, random: () => number) {
     this.baseOffset = baseOffset;
     this.logFile = path.join(dir, segmentFileName(baseOffset, LOG_FILE_SUFFIX));
     this.#config = config;
     this.#faults = faults;
+    this.#random = random;
+    this.#rollJitterMs = rollJitterMs(config.segmentJitterMs, config.segmentMs, random);
     this.#createdMs = nowMs;
     this.#nextOffset = baseOffset;
     this.#fd = openSync(this.logFile, create ? 'wx+' : 'r+');
@@ -211,19 +232,27 @@ export class LogSegment {
   /** Takes a changed config for roll and index-interval decisions; the index files keep the size
    *  limit they were opened with. */
   reconfigure(config: LogConfig): void {
+    if (config.segmentJitterMs !== this.#config.segmentJitterMs || config.segmentMs !== this.#config.segmentMs) {
+      this.#rollJitterMs = rollJitterMs(config.segmentJitterMs, config.segmentMs, this.#random);
+    }
     this.#config = config;
   }
 
-  static create(dir: string, baseOffset: number, config: LogConfig, nowMs: number, faults: FaultInjector): LogSegment {
-    return new LogSegment(dir, baseOffset, config, nowMs, faults, true);
+  /** The jitter this segment rolls with (tests and logs). */
+  get rollJitterMs(): number {
+    return this.#rollJitterMs;
+  }
+
+  static create(dir: string, baseOffset: number, config: LogConfig, nowMs: number, faults: FaultInjector, random: () => number = Math.random): LogSegment {
+    return new LogSegment(dir, baseOffset, config, nowMs, faults, true, random);
   }
 
   /**
    * An existing segment, opened as closed and not yet examined: the loader then calls load() (trust
    * the files, check them cheaply) or recover() (re-validate every batch), and activate() for the last.
    */
-  static open(dir: string, baseOffset: number, config: LogConfig, nowMs: number, faults: FaultInjector): LogSegment {
-    return new LogSegment(dir, baseOffset, config, nowMs, faults, false);
+  static open(dir: string, baseOffset: number, config: LogConfig, nowMs: number, faults: FaultInjector, random: () => number = Math.random): LogSegment {
+    return new LogSegment(dir, baseOffset, config, nowMs, faults, false, random);
   }
 
   get state(): SegmentState {
@@ -328,7 +357,10 @@ export class LogSegment {
     // Kafka measures a segment's age in the data's own time (the incoming batch's timestamp against
     // the first batch's), falling back to wall time when the first batch has no timestamp.
     const waitedMs = first >= 0 ? c.appendMaxTimestamp - first : c.nowMs - this.#createdMs;
-    if (waitedMs >= this.#config.segmentMs) return `segment.ms ${this.#config.segmentMs} reached (${waitedMs} ms)`;
+    const rollMs = this.#config.segmentMs - this.#rollJitterMs;
+    if (waitedMs >= rollMs) {
+      return `segment.ms ${this.#config.segmentMs}${this.#rollJitterMs > 0 ? ` less jitter ${this.#rollJitterMs}` : ''} reached (${waitedMs} ms)`;
+    }
     if (this.offsetIndex.isFull) return 'offset index full';
     if (this.timeIndex.isFull) return 'time index full';
     if (c.appendLastOffset - this.baseOffset > INT32_MAX) return 'offsets would overflow the int32 relative offset';
@@ -584,6 +616,30 @@ export class LogSegment {
     this.#fd = -1;
     this.offsetIndex.release();
     this.timeIndex.release();
+  }
+
+  /**
+   * → deleted, files kept for now: renames the three files to `*.deleted` (indexes first, as
+   * deleteFiles does) and returns their new paths. The descriptors stay open, so a reader still
+   * holding this segment reads on; the caller removes the files later (file.delete.delay.ms), with
+   * release() first. The loader removes `*.deleted` files a crash left behind.
+   */
+  renameForDeletion(): string[] {
+    assert.notEqual(this.#state, 'deleted', `${this.logFile}: deleted twice`);
+    this.#faults('delete', this.logFile);
+    const renamed: string[] = [];
+    for (const file of [this.offsetIndex.file, this.timeIndex.file, this.logFile]) {
+      const to = file + DELETED_FILE_SUFFIX;
+      try {
+        renameSync(file, to);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue;
+        throw e;
+      }
+      renamed.push(to);
+    }
+    this.#state = 'deleted';
+    return renamed;
   }
 
   /** → deleted: removes the files, indexes first so a crash in between leaves a segment to reload. */

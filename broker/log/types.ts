@@ -35,6 +35,9 @@ export interface LogConfig {
   segmentBytes: number;
   /** segment.ms: a non-empty segment rolls once its data spans this long. */
   segmentMs: number;
+  /** segment.jitter.ms: each segment rolls up to this much earlier than segment.ms, by a random
+   *  amount drawn when it is created (at most segment.ms - 1), so that segments do not roll together. */
+  segmentJitterMs: number;
   /** index.interval.bytes: appended bytes between two index entries. */
   indexIntervalBytes: number;
   /** segment.index.bytes: the largest an index file may grow; a full index rolls the segment. */
@@ -65,12 +68,27 @@ export interface LogConfig {
   minCompactionLagMs: number;
   /** max.compaction.lag.ms: a log with older uncompacted data is compacted whatever its dirty ratio. */
   maxCompactionLagMs: number;
+  /** compression.type: `producer` stores batches as they arrive; any other codec recompresses the
+   *  batches that use another one (`uncompressed` means none). */
+  compressionType: CompressionType;
+  /** compression.gzip.level (-1 = zlib's default) and compression.zstd.level, used when recompressing. */
+  compressionGzipLevel: number;
+  compressionZstdLevel: number;
+  /** file.delete.delay.ms: a segment removed by retention, DeleteRecords or compaction is renamed
+   *  to `*.deleted` and its files are removed this much later. */
+  fileDeleteDelayMs: number;
+  /** min.insync.replicas: checked by the produce path for acks=all (see effectiveMinIsr). */
+  minInsyncReplicas: number;
 }
+
+export const COMPRESSION_TYPES = ['producer', 'uncompressed', 'gzip', 'snappy', 'lz4', 'zstd'] as const;
+export type CompressionType = (typeof COMPRESSION_TYPES)[number];
 
 /** Kafka's defaults for the same keys. */
 export const DEFAULT_LOG_CONFIG: Readonly<LogConfig> = Object.freeze({
   segmentBytes: 1024 * 1024 * 1024,
   segmentMs: 7 * 24 * 60 * 60 * 1000,
+  segmentJitterMs: 0,
   indexIntervalBytes: 4096,
   segmentIndexBytes: 10 * 1024 * 1024,
   flushMessages: Number.MAX_SAFE_INTEGER,
@@ -87,6 +105,11 @@ export const DEFAULT_LOG_CONFIG: Readonly<LogConfig> = Object.freeze({
   minCleanableDirtyRatio: 0.5,
   minCompactionLagMs: 0,
   maxCompactionLagMs: Number.MAX_SAFE_INTEGER,
+  compressionType: 'producer',
+  compressionGzipLevel: -1,
+  compressionZstdLevel: 3,
+  fileDeleteDelayMs: 60_000,
+  minInsyncReplicas: 1,
 });
 
 /** File positions are int32 in the index format, so no segment may reach 2 GiB. */
@@ -130,6 +153,14 @@ export function validateLogConfig(config: LogConfig): void {
   checkInt(config, 'deleteRetentionMs', 0);
   checkInt(config, 'minCompactionLagMs', 0);
   checkInt(config, 'maxCompactionLagMs', 1);
+  checkInt(config, 'segmentJitterMs', 0);
+  checkInt(config, 'fileDeleteDelayMs', 0);
+  checkInt(config, 'minInsyncReplicas', 1);
+  checkInt(config, 'compressionZstdLevel', -131072, 22);
+  if (config.compressionGzipLevel !== -1) checkInt(config, 'compressionGzipLevel', 1, 9);
+  if (!(COMPRESSION_TYPES as readonly string[]).includes(config.compressionType)) {
+    throw new RangeError(`log config compressionType=${String(config.compressionType)} must be one of ${COMPRESSION_TYPES.join(', ')}`);
+  }
   if (!(config.minCleanableDirtyRatio >= 0 && config.minCleanableDirtyRatio <= 1)) {
     throw new RangeError(`log config minCleanableDirtyRatio=${String(config.minCleanableDirtyRatio)} must be in [0, 1]`);
   }

@@ -44,6 +44,7 @@ export function logConfigFor(config: BrokerConfig, overrides: Record<string, str
   return {
     segmentBytes: t.segmentBytes,
     segmentMs: t.segmentMs,
+    segmentJitterMs: t.segmentJitterMs,
     indexIntervalBytes: t.indexIntervalBytes,
     segmentIndexBytes: t.segmentIndexBytes,
     flushMessages: t.flushMessages,
@@ -59,6 +60,11 @@ export function logConfigFor(config: BrokerConfig, overrides: Record<string, str
     minCleanableDirtyRatio: t.minCleanableDirtyRatio,
     minCompactionLagMs: t.minCompactionLagMs,
     maxCompactionLagMs: t.maxCompactionLagMs,
+    compressionType: t.compressionType,
+    compressionGzipLevel: t.compressionGzipLevel,
+    compressionZstdLevel: t.compressionZstdLevel,
+    fileDeleteDelayMs: t.fileDeleteDelayMs,
+    minInsyncReplicas: t.minInsyncReplicas,
   };
 }
 

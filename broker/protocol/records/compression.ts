@@ -37,13 +37,33 @@ export function codecName(id: number): string {
   return CODEC_NAMES[id]!;
 }
 
+/**
+ * Compression levels, as Kafka's compression.gzip.level, compression.lz4.level and
+ * compression.zstd.level spell them. Undefined means the codec's default. lz4 has no entry: the
+ * encoder Strata links (lz4_flex through lz4-napi) has one mode, lz4's fast one, which is what
+ * Kafka's level 1 selects; the topic config refuses the levels it cannot honour.
+ */
+export interface CompressionLevels {
+  /** -1 (zlib's default, 6) or 1..9. */
+  gzip?: number;
+  /** -131072..22, zstd's own range (0 is zstd's default, 3). */
+  zstd?: number;
+}
+
+/** Kafka's default levels (GzipCompression, ZstdCompression), for the unit tests and the docs. */
+export const GZIP_LEVEL_DEFAULT = -1;
+export const ZSTD_LEVEL_DEFAULT = 3;
+/** The one lz4 level Strata's encoder produces, and Kafka's default, which it accepts as well. */
+export const LZ4_LEVEL_FAST = 1;
+export const LZ4_LEVEL_DEFAULT = 9;
+
 /** Compresses `data` in the framing Kafka clients expect for `codec`. Codec 0 returns `data` itself. */
-export function compress(codec: number, data: Buffer): Buffer {
+export function compress(codec: number, data: Buffer, levels: CompressionLevels = {}): Buffer {
   switch (codec) {
     case CompressionCodec.None:
       return data;
     case CompressionCodec.Gzip:
-      return zlib.gzipSync(data);
+      return levels.gzip === undefined ? zlib.gzipSync(data) : zlib.gzipSync(data, { level: levels.gzip });
     case CompressionCodec.Snappy:
       return xerialCompress(data);
     case CompressionCodec.Lz4:
@@ -51,7 +71,7 @@ export function compress(codec: number, data: Buffer): Buffer {
       // for, so the frame must use independent blocks (lz4-napi's default) and no checksums.
       return compressFrameSync(data, { contentChecksum: false, blockChecksums: false });
     case CompressionCodec.Zstd:
-      return zstdCompress(data);
+      return levels.zstd === undefined ? zstdCompress(data) : zstdCompress(data, { compressionLevel: levels.zstd });
     default:
       throw new UnsupportedCompressionError(codec);
   }
