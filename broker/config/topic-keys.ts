@@ -209,7 +209,7 @@ export const TOPIC_KEYS = [
     (b) => b.minInsyncReplicas,
   ),
   topic(
-    bool('preallocate', false, { ...T, doc: 'Whether new segment files are allocated at full size up front; Strata refuses true (see UNHONOURED_VALUES).' }),
+    bool('preallocate', false, { ...T, doc: 'Whether new segment files are allocated at full size up front. Strata does not preallocate: true is refused with INVALID_CONFIG.' }),
     ['log.preallocate'],
     (b) => b.logPreallocate,
   ),
@@ -226,7 +226,7 @@ export const TOPIC_KEYS = [
     }),
     [],
   ),
-  topic(bool('remote.storage.enable', false, { ...T, doc: 'Whether the topic\'s closed segments move to object storage; refused while tiering is not built (see UNHONOURED_VALUES).' }), []),
+  topic(bool('remote.storage.enable', false, { ...T, doc: 'Whether the topic\'s closed segments move to object storage. Tiered storage is not part of this build yet: true is refused with INVALID_CONFIG.' }), []),
   topic(
     long('retention.bytes', -1, { ...T, doc: 'Size a partition may reach before its oldest segments are deleted (delete policy); -1 means no size limit.' }),
     ['log.retention.bytes'],

@@ -186,13 +186,13 @@ export class PartitionLog {
     this.#checkInvariants();
   }
 
-  /** Applies a changed topic config at once (AlterConfigs). Every later append, roll, flush and
-   *  retention decision uses it; segments already written keep their files as they are. */
   /** The settings the log runs with now. */
   get config(): Readonly<LogConfig> {
     return this.#config;
   }
 
+  /** Applies a changed topic config at once (AlterConfigs). Every later append, roll, flush and
+   *  retention decision uses it; segments already written keep their files as they are. */
   updateConfig(config: LogConfig): void {
     this.#checkUsable();
     validateLogConfig(config);

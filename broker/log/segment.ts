@@ -228,9 +228,9 @@ export class LogSegment {
     if (create) this.#mirrorIndexes();
   }
 
-  /** A new, empty, active segment. Fails if its .log already exists. */
-  /** Takes a changed config for roll and index-interval decisions; the index files keep the size
-   *  limit they were opened with. */
+  /** Takes a changed config for roll and index-interval decisions (the roll jitter is drawn again
+   *  when segment.ms or segment.jitter.ms change); the index files keep the size limit they were
+   *  opened with. */
   reconfigure(config: LogConfig): void {
     if (config.segmentJitterMs !== this.#config.segmentJitterMs || config.segmentMs !== this.#config.segmentMs) {
       this.#rollJitterMs = rollJitterMs(config.segmentJitterMs, config.segmentMs, this.#random);
@@ -243,6 +243,7 @@ export class LogSegment {
     return this.#rollJitterMs;
   }
 
+  /** A new, empty, active segment. Fails if its .log already exists. */
   static create(dir: string, baseOffset: number, config: LogConfig, nowMs: number, faults: FaultInjector, random: () => number = Math.random): LogSegment {
     return new LogSegment(dir, baseOffset, config, nowMs, faults, true, random);
   }
