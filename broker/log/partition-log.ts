@@ -98,6 +98,8 @@ export interface PartitionLogOptions {
   producerIdsMax?: number;
   /** The log directory's free-space check (one per directory, shared by its logs). */
   diskSpace?: { check(bytes: number): void };
+  /** Told when an I/O failure takes this log offline (the broker takes its directory offline). */
+  onFailure?: (cause: unknown) => void;
 }
 
 type LogState = 'open' | 'closed' | 'deleted';
@@ -111,6 +113,9 @@ export class PartitionLog {
   readonly #logger: LogLogger;
   readonly #faults: FaultInjector;
   readonly #diskSpace: { check(bytes: number): void } | undefined;
+  readonly #onFailure: (cause: unknown) => void;
+  /** The segments' files were closed by abandon(). */
+  #released = false;
   readonly #segments: LogSegment[];
   readonly #producers: ProducerStateManager;
   readonly #epochs: LeaderEpochCache;
@@ -131,13 +136,14 @@ export class PartitionLog {
   /** The I/O failure that took this log offline, or null. */
   #failure: unknown = null;
 
-  private constructor(opts: Required<Pick<PartitionLogOptions, 'dir' | 'config' | 'nowMs' | 'logger' | 'faults'>> & Pick<PartitionLogOptions, 'diskSpace'>, loaded: ReturnType<typeof loadLog>) {
+  private constructor(opts: Required<Pick<PartitionLogOptions, 'dir' | 'config' | 'nowMs' | 'logger' | 'faults'>> & Pick<PartitionLogOptions, 'diskSpace' | 'onFailure'>, loaded: ReturnType<typeof loadLog>) {
     this.dir = opts.dir;
     this.#config = opts.config;
     this.#now = opts.nowMs;
     this.#logger = opts.logger;
     this.#faults = opts.faults;
     this.#diskSpace = opts.diskSpace;
+    this.#onFailure = opts.onFailure ?? (() => {});
     this.#segments = loaded.segments;
     this.#producers = loaded.producers;
     this.#epochs = loaded.epochs;
@@ -185,7 +191,10 @@ export class PartitionLog {
       if (e instanceof AssertionError || e instanceof LogError) throw e;
       throw storageError(`cannot open partition log ${opts.dir}`, e);
     }
-    return new PartitionLog({ ...full, ...(opts.diskSpace === undefined ? {} : { diskSpace: opts.diskSpace }) }, loaded);
+    return new PartitionLog(
+      { ...full, ...(opts.diskSpace === undefined ? {} : { diskSpace: opts.diskSpace }), ...(opts.onFailure === undefined ? {} : { onFailure: opts.onFailure }) },
+      loaded,
+    );
   }
 
   get logStartOffset(): number {
@@ -378,14 +387,12 @@ export class PartitionLog {
           this.#recoveryPoint = upTo;
           this.#writeRecoveryPoint();
         } catch (e) {
-          this.#failure = e;
-          this.#logger.warn('partition log failed, taking it offline until reopened', { dir: this.dir, op: 'roll', err: e });
+          this.#fail('roll', e);
         }
       },
       (e: unknown) => {
         if (this.#state !== 'open' || this.#failure !== null) return;
-        this.#failure = e;
-        this.#logger.warn('partition log failed, taking it offline until reopened', { dir: this.dir, op: 'roll flush', err: e });
+        this.#fail('roll flush', e);
       },
     );
     this.#pendingFlushes.add(done);
@@ -854,7 +861,7 @@ export class PartitionLog {
       if (e instanceof AssertionError) throw e;
       throw storageError(`closing partition log ${this.dir} failed`, e);
     } finally {
-      for (const s of this.#segments) s.release();
+      if (!this.#released) for (const s of this.#segments) s.release();
       this.#state = 'closed';
     }
   }
@@ -862,7 +869,7 @@ export class PartitionLog {
   /** Removes the partition directory (DeleteTopics). The log is unusable afterwards. */
   delete(): void {
     assert.notEqual(this.#state, 'deleted', `${this.dir} deleted twice`);
-    if (this.#state === 'open') for (const s of this.#segments) s.release();
+    if (this.#state === 'open' && !this.#released) for (const s of this.#segments) s.release();
     this.#state = 'deleted';
     try {
       rmSync(this.dir, { recursive: true, force: true });
@@ -888,8 +895,7 @@ export class PartitionLog {
       change();
     } catch (e) {
       if (e instanceof AssertionError || e instanceof LogError) throw e;
-      this.#failure = e;
-      this.#logger.warn('partition log failed, taking it offline until reopened', { dir: this.dir, op, err: e });
+      this.#fail(op, e);
       throw storageError(`${op} on partition log ${this.dir} failed`, e);
     }
   }
@@ -904,9 +910,27 @@ export class PartitionLog {
       this.#logger.warn('stored batch failed its checks on read', { dir: this.dir, op, err: e });
       return storageError(`${op} on partition log ${this.dir} found corrupt data`, e);
     }
+    this.#fail(op, e);
+    return storageError(`${op} on partition log ${this.dir} failed`, e);
+  }
+
+  /** Takes the log offline after an I/O failure and tells the owner. */
+  #fail(op: string, e: unknown): void {
     this.#failure = e;
     this.#logger.warn('partition log failed, taking it offline until reopened', { dir: this.dir, op, err: e });
-    return storageError(`${op} on partition log ${this.dir} failed`, e);
+    this.#onFailure(e);
+  }
+
+  /**
+   * Takes the log offline without touching its files again (its log directory failed): every later
+   * call throws KAFKA_STORAGE_ERROR, the files are closed, and close() writes nothing. The next
+   * open recovers it as after a crash.
+   */
+  abandon(cause: unknown): void {
+    if (this.#state !== 'open' || this.#released) return;
+    this.#failure ??= cause;
+    for (const s of this.#segments) s.release();
+    this.#released = true;
   }
 
   #checkInvariants(): void {
