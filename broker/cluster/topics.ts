@@ -334,9 +334,17 @@ export class TopicRegistry {
 
   private materialise(name: string, id: string, partitionCount: number, configs: Record<string, string>): Topic {
     const topic: Topic = { name, id, partitions: [], configs };
-    for (let i = 0; i < partitionCount; i++) topic.partitions.push(this.openPartition(topic, i));
+    // Registered first, so placement counts the partitions opened so far.
     this.topics.set(name, topic);
     this.byId.set(id, topic);
+    try {
+      for (let i = 0; i < partitionCount; i++) topic.partitions.push(this.openPartition(topic, i));
+    } catch (e) {
+      for (const p of topic.partitions) p.log.close();
+      this.topics.delete(name);
+      this.byId.delete(id);
+      throw e;
+    }
     return topic;
   }
 

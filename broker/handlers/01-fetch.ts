@@ -41,6 +41,9 @@ function readAll(ctx: BrokerContext, req: G.FetchRequest, info: RequestInfo, lea
         if (partition.offline) {
           // As Kafka answers for a partition in an offline log directory: the offsets stay -1.
           out.errorCode = ErrorCode.KAFKA_STORAGE_ERROR;
+          out.highWatermark = -1n;
+          out.lastStableOffset = -1n;
+          out.logStartOffset = -1n;
           out.records = Buffer.alloc(0);
           return out;
         }
