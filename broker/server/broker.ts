@@ -198,6 +198,7 @@ export class Broker {
       const timer = setInterval(() => {
         for (const t of topics.all()) {
           for (const p of t.partitions) {
+            if (p.offline) continue;
             try {
               work(p);
             } catch (e) {
