@@ -6,12 +6,9 @@ import { createLogger } from './observability/logger.js';
 import { Broker } from './server/broker.js';
 import { brokerOptions } from './server/from-config.js';
 import { DynamicBrokerConfig } from './server/dynamic-config.js';
-import { type FaultInjector, type LogConfig, PartitionLog } from './log/index.js';
+import { PartitionLog } from './log/index.js';
 import { FAULTS_ENV, faultInjector, parseFaultRules } from './log/fault-plan.js';
-import { DiskSpaceGuard } from './log/disk-space.js';
-
-/** Free space a log directory keeps for index entries, checkpoints and snapshots once appends stop. */
-const LOG_DIR_RESERVE_BYTES = 1024 * 1024;
+import type { LogFactory } from './cluster/topics.js';
 
 const VERSION = '0.1.0';
 
@@ -77,7 +74,7 @@ async function runBroker(argv: string[]): Promise<number> {
   try {
     loaded = loadBrokerConfig(loadOptions);
     // Dynamic broker configs stored by an earlier run go over the static ones.
-    dynamic = new DynamicBrokerConfig(loadOptions, loaded.config.logDirs[0]!);
+    dynamic = new DynamicBrokerConfig(loadOptions, loaded.config.logDirs);
   } catch (e) {
     if (e instanceof ConfigError) {
       process.stderr.write(`strata broker: invalid configuration: ${e.message}\n`);
@@ -89,7 +86,7 @@ async function runBroker(argv: string[]): Promise<number> {
   const config = dynamic.current;
   const log = createLogger({ level: config.strataLogLevel, format: config.strataLogFormat });
   for (const w of warnings) log.warn(w);
-  let faults: FaultInjector | undefined;
+  let faults: ReturnType<typeof faultInjector> | undefined;
   const armed = process.env[FAULTS_ENV];
   if (armed !== undefined && armed !== '') {
     try {
@@ -100,10 +97,13 @@ async function runBroker(argv: string[]): Promise<number> {
     }
     log.warn('fault injection is armed: this broker will fail on purpose (testing only)', { [FAULTS_ENV]: armed });
   }
-  // One free-space check for the log directory, shared by its partitions.
-  const diskSpace = new DiskSpaceGuard(config.logDirs[0]!, LOG_DIR_RESERVE_BYTES);
-  const openLog = (dir: string, topic: string, partition: number, logConfig: LogConfig) =>
-    PartitionLog.open({ dir, config: logConfig, logger: log.child({ topic, partition }), diskSpace, ...(faults === undefined ? {} : { faults }) });
+  const openLog: LogFactory['open'] = (req) =>
+    PartitionLog.open({ dir: req.dir, config: req.config, logger: log.child({ topic: req.topic, partition: req.partition }), diskSpace: req.diskSpace, faults: req.faults, onFailure: req.onFailure });
+  // Kafka halts when its last log directory fails: nothing can be served or written any more.
+  const halt = (reason: string) => {
+    log.error(`shutting down: ${reason}`, { exitCode: 1 });
+    process.exit(1);
+  };
   // The signal handlers are in place before the broker starts: a SIGTERM that arrives while it
   // starts, or just after it logs "broker started", stops it cleanly instead of killing it.
   let signalled: string | null = null;
@@ -115,10 +115,10 @@ async function runBroker(argv: string[]): Promise<number> {
   process.once('SIGINT', handler('SIGINT'));
   let broker: Broker;
   try {
-    broker = new Broker(brokerOptions(dynamic, log, openLog));
+    broker = new Broker(brokerOptions(dynamic, log, openLog, { halt, ...(faults === undefined ? {} : { faultsFor: faults.forDir }) }));
     await broker.start();
   } catch (e) {
-    log.error('start-up failed', { err: e });
+    log.error('start-up failed', { reason: (e as Error).message, err: e });
     return 1;
   }
   return new Promise<number>((resolve) => {

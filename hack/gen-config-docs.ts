@@ -143,7 +143,7 @@ export function renderConfigDocs(): string {
     'defaults of topic configs can change this way (the "broker default" column of the topic table below, such as',
     '`log.retention.ms`, `log.segment.bytes` and `message.max.bytes`); every topic without its own override follows at',
     'once. Other keys are refused with INVALID_REQUEST, and a bad value with INVALID_CONFIG naming the key. The layers',
-    'are kept in `dynamic-broker-configs.json` in the log directory and applied again at every start; DescribeConfigs',
+    'are kept in `dynamic-broker-configs.json` in every log directory and applied again at every start; DescribeConfigs',
     'reports them with the sources DYNAMIC_DEFAULT_BROKER_CONFIG (3) and DYNAMIC_BROKER_CONFIG (2).',
     '',
     '## Listeners',

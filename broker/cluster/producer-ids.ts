@@ -1,21 +1,24 @@
 // Producer ids for idempotent producers. Partition logs keep sequence state per producer id across
 // restarts, so an id must never be handed out twice. Ids are reserved in blocks: the end of the
-// current block is written (atomically, fsynced) before any id from it is used, and a restart
-// starts at the next block, skipping the unused rest of the old one.
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
-import path from 'node:path';
+// current block is written (atomically, fsynced, to every online log directory) before any id from
+// it is used, and a restart starts at the next block after the highest copy, skipping the unused
+// rest of the old one. Losing any one directory therefore never hands an id out twice.
+import type { LogDirectories } from '../log/log-dirs.js';
 
 const FILE = 'producer-ids.json';
 const BLOCK_SIZE = 1000n;
 
+interface Stored {
+  reservedUpTo: string;
+}
+
 export class ProducerIdManager {
   private next: bigint;
   private blockEnd: bigint;
-  private readonly file: string;
 
-  constructor(logDir: string) {
-    this.file = path.join(logDir, FILE);
-    const reserved = existsSync(this.file) ? BigInt((JSON.parse(readFileSync(this.file, 'utf8')) as { reservedUpTo: string }).reservedUpTo) : 0n;
+  constructor(private readonly dirs: LogDirectories) {
+    const stored = dirs.readNewest<Stored>(FILE, (s) => Number(BigInt(s.reservedUpTo)));
+    const reserved = stored === null ? 0n : BigInt(stored.reservedUpTo);
     this.next = reserved;
     this.blockEnd = reserved;
   }
@@ -26,15 +29,8 @@ export class ProducerIdManager {
   }
 
   private reserve(upTo: bigint): void {
-    const tmp = `${this.file}.tmp`;
-    const fd = openSync(tmp, 'w');
-    try {
-      writeSync(fd, JSON.stringify({ reservedUpTo: upTo.toString() }));
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, this.file);
+    const stored: Stored = { reservedUpTo: upTo.toString() };
+    this.dirs.writeEverywhere(FILE, JSON.stringify(stored));
     this.blockEnd = upTo;
   }
 }

@@ -117,7 +117,7 @@ export const BROKER_KEYS = [
     group: 'listeners',
     importance: 'high',
     defaultDoc: 'the value of log.dir',
-    doc: 'Directories that hold partition logs, comma separated. Relative paths resolve against the working directory.',
+    doc: 'Directories that hold partition logs, comma separated (one per disk, as in Kafka): each gets a meta.properties, new partitions go to the one holding the fewest, and a directory that fails is taken offline on its own. Relative paths resolve against the working directory.',
     validator: NON_EMPTY_PATHS,
     fallbacks: ['log.dir'],
   }),
@@ -813,8 +813,8 @@ export const BROKER_KEYS = [
   str('strata.cluster.id', null, {
     group: 'strata',
     importance: 'medium',
-    defaultDoc: 'generated on first start and kept in the log directory',
-    doc: 'The cluster id reported to clients. Set it only to pin a known id, for example when restoring a cluster.',
+    defaultDoc: 'generated on first start and kept in the meta.properties of each log directory',
+    doc: 'The cluster id reported to clients, used when the log directories are first formatted (afterwards meta.properties holds it). Set it only to pin a known id, for example when restoring a cluster.',
     validator: custom<string>('1 to 255 printable ASCII characters without spaces', (s) =>
       /^[\x21-\x7e]{1,255}$/.test(s) ? null : 'contains spaces or characters outside printable ASCII, or is empty'),
   }),

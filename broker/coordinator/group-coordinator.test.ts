@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import * as G from '../protocol/generated/index.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import { TopicRegistry } from '../cluster/topics.js';
+import { LogDirectories } from '../log/log-dirs.js';
 import { PartitionLog } from '../log/partition-log.js';
 import { makeTempDir, testConfig } from '../log/testing.js';
 import { silentLogger } from '../observability/logger.js';
@@ -45,7 +46,8 @@ function configFor(o: Record<string, string>) {
 }
 
 function setup(dir: string, scheduler: ManualScheduler, segmentBytes = 1024 * 1024) {
-  const topics = new TopicRegistry(dir, { open: (d, _t, _p, config) => PartitionLog.open({ dir: d, config, nowMs: () => scheduler.nowMs() }), configFor }, silentLogger);
+  const dirs = new LogDirectories({ paths: [dir], nodeId: 1, newClusterId: () => 'test-cluster', logger: silentLogger });
+  const topics = new TopicRegistry(dirs, { open: (r) => PartitionLog.open({ dir: r.dir, config: r.config, nowMs: () => scheduler.nowMs() }), configFor }, silentLogger);
   if (topics.get('orders') === undefined) topics.create('orders', 2, {});
   const coordinator = new GroupCoordinator({
     topics,

@@ -179,12 +179,20 @@ export class GroupCoordinator implements GroupCoordinatorApi {
     let records = 0;
     for (const p of topic.partitions) {
       if (this.closed) return;
-      const summary = await loadCoordinatorLog(p.log, (r) => this.replay(r), {
-        chunkBytes: LOAD_CHUNK_BYTES,
-        maxDecompressedBytes: LOAD_DECOMPRESSED_MAX_BYTES,
-      });
-      records += summary.records;
-      this.loading.delete(p.index);
+      // A partition in an offline log directory is not loaded; its groups answer
+      // COORDINATOR_NOT_AVAILABLE (loadError) until a restart with the directory back.
+      if (p.offline) continue;
+      try {
+        const summary = await loadCoordinatorLog(p.log, (r) => this.replay(r), {
+          chunkBytes: LOAD_CHUNK_BYTES,
+          maxDecompressedBytes: LOAD_DECOMPRESSED_MAX_BYTES,
+        });
+        records += summary.records;
+        this.loading.delete(p.index);
+      } catch (e) {
+        // Its log directory failed while it loaded; the other partitions still load.
+        this.opts.log.error('loading a __consumer_offsets partition failed', { partition: p.index, err: e });
+      }
     }
     // Groups known only by their offsets (simple consumers) exist as Empty classic groups, as Kafka
     // loads them.
@@ -292,7 +300,10 @@ export class GroupCoordinator implements GroupCoordinatorApi {
 
   /** NONE, or COORDINATOR_LOAD_IN_PROGRESS while the group's partition loads. */
   private loadError(groupId: string): number {
-    if (this.ensureOffsetsTopic() === undefined) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    const topic = this.ensureOffsetsTopic();
+    if (topic === undefined) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    // Kafka's coordinator resigns from partitions in a failed log directory.
+    if (topic.partitions[this.partitionOf(groupId)]?.offline === true) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
     return this.loading.has(this.partitionOf(groupId)) ? ErrorCode.COORDINATOR_LOAD_IN_PROGRESS : ErrorCode.NONE;
   }
 

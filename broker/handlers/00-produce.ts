@@ -6,9 +6,10 @@
 // max.message.bytes, idempotent producer sequence checks), then the high watermark moves to the log
 // end (this broker is the only in-sync replica). acks=0 gets no response at all. Errors are per
 // partition: UNKNOWN_TOPIC_OR_PARTITION / UNKNOWN_TOPIC_ID, INVALID_REQUIRED_ACKS, CORRUPT_MESSAGE,
-// MESSAGE_TOO_LARGE, OUT_OF_ORDER_SEQUENCE_NUMBER, INVALID_PRODUCER_EPOCH, KAFKA_STORAGE_ERROR, and
-// NOT_ENOUGH_REPLICAS for acks=-1 when the ISR is below min.insync.replicas capped at the replica
-// count (Kafka's effective min ISR; with one replica it is always met, as on a one-broker Kafka).
+// MESSAGE_TOO_LARGE, OUT_OF_ORDER_SEQUENCE_NUMBER, INVALID_PRODUCER_EPOCH, KAFKA_STORAGE_ERROR (a full
+// disk, a failed log, or a partition in an offline log directory), and NOT_ENOUGH_REPLICAS for
+// acks=-1 when the ISR is below min.insync.replicas capped at the replica count (Kafka's effective
+// min ISR; with one replica it is always met, as on a one-broker Kafka).
 // Clients may not write to internal topics (__consumer_offsets): INVALID_TOPIC_EXCEPTION, as Kafka.
 import type * as G from '../protocol/generated/index.js';
 import { defaultProduceResponse, defaultProduceResponsePartitionProduceResponse } from '../protocol/generated/index.js';
@@ -45,6 +46,9 @@ export const produceHandler: ApiHandler = {
           else if (topic.name === OFFSETS_TOPIC) {
             out.errorCode = ErrorCode.INVALID_TOPIC_EXCEPTION;
             out.errorMessage = `Cannot append to internal topic ${OFFSETS_TOPIC}`;
+          } else if (partition.offline) {
+            out.errorCode = ErrorCode.KAFKA_STORAGE_ERROR;
+            out.errorMessage = `partition ${topic.name}-${pd.index} is in an offline log directory`;
           } else if (pd.records === null || pd.records.length === 0) out.errorCode = ErrorCode.CORRUPT_MESSAGE;
           else {
             try {

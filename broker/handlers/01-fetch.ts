@@ -6,7 +6,7 @@
 // PartitionMaxBytes per partition and MaxBytes for the response, except that the first batch of the
 // first partition with data is returned whole even when larger, so a consumer can always progress.
 // Long poll: when fewer than MinBytes are ready the request waits, up to MaxWaitMs, for appends to any
-// of its partitions.
+// of its partitions. A partition in an offline log directory answers KAFKA_STORAGE_ERROR.
 import type * as G from '../protocol/generated/index.js';
 import { defaultFetchResponse, defaultFetchResponsePartitionData } from '../protocol/generated/index.js';
 import { ErrorCode } from '../protocol/error-codes.js';
@@ -35,6 +35,15 @@ function readAll(ctx: BrokerContext, req: G.FetchRequest, info: RequestInfo, lea
         const partition = topic?.partitions[p.partition];
         if (topic === undefined || partition === undefined) {
           out.errorCode = info.version >= 13 && topic === undefined ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+          out.records = Buffer.alloc(0);
+          return out;
+        }
+        if (partition.offline) {
+          // As Kafka answers for a partition in an offline log directory: the offsets stay -1.
+          out.errorCode = ErrorCode.KAFKA_STORAGE_ERROR;
+          out.highWatermark = -1n;
+          out.lastStableOffset = -1n;
+          out.logStartOffset = -1n;
           out.records = Buffer.alloc(0);
           return out;
         }

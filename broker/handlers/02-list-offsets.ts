@@ -2,7 +2,8 @@
 // the last stable offset for read_committed), -3 the offset of the largest timestamp (v7+), -4 the
 // earliest local offset (v9+; equal to the log start until tiered storage), -5 the latest tiered
 // offset (v9+; -1 until tiered storage), otherwise the first offset whose timestamp is at least the
-// one asked for, or offset -1 when there is none.
+// one asked for, or offset -1 when there is none. A partition in an offline log directory answers
+// KAFKA_STORAGE_ERROR with offset -1.
 import type * as G from '../protocol/generated/index.js';
 import { defaultListOffsetsResponse } from '../protocol/generated/index.js';
 import { ErrorCode } from '../protocol/error-codes.js';
@@ -38,6 +39,10 @@ export const listOffsetsHandler: ApiHandler = {
           const partition = topic?.partitions[p.partitionIndex];
           if (partition === undefined) {
             out.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+            return out;
+          }
+          if (partition.offline) {
+            out.errorCode = ErrorCode.KAFKA_STORAGE_ERROR;
             return out;
           }
           const log = partition.log;

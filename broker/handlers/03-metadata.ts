@@ -4,6 +4,10 @@
 // LEADER_NOT_AVAILABLE for a topic it has just auto-created, because its controller creates it
 // asynchronously, and clients then wait for their next metadata refresh (librdkafka: up to a
 // second). Strata creates the topic before answering, so it describes it at once, leader and all. Topics can be named by id from v10 (UNKNOWN_TOPIC_ID).
+// A partition in an offline log directory is described as Kafka 4.1 does once its only replica is
+// offline: LEADER_NOT_AVAILABLE, leader -1, ISR empty, this broker in OfflineReplicas. Kafka's
+// controller also bumps the leader epoch; Strata keeps it, because a client that cached the bumped
+// epoch would ignore the lower one after a restart (librdkafka skips metadata with an older epoch).
 import type * as G from '../protocol/generated/index.js';
 import { defaultMetadataResponse } from '../protocol/generated/index.js';
 import { ErrorCode } from '../protocol/error-codes.js';
@@ -21,15 +25,29 @@ function describeTopic(ctx: BrokerContext, t: Topic): G.MetadataResponseMetadata
     name: t.name,
     topicId: t.id,
     isInternal: t.name.startsWith('__'),
-    partitions: t.partitions.map((p) => ({
-      errorCode: ErrorCode.NONE,
-      partitionIndex: p.index,
-      leaderId: ctx.identity.nodeId,
-      leaderEpoch: p.leaderEpoch,
-      replicaNodes: [ctx.identity.nodeId],
-      isrNodes: [ctx.identity.nodeId],
-      offlineReplicas: [],
-    })),
+    partitions: t.partitions.map((p) =>
+      p.offline
+        ? {
+            // Kafka's answer once its only replica's log directory is offline: no leader, an empty
+            // ISR, and this broker among the offline replicas.
+            errorCode: ErrorCode.LEADER_NOT_AVAILABLE,
+            partitionIndex: p.index,
+            leaderId: -1,
+            leaderEpoch: p.leaderEpoch,
+            replicaNodes: [ctx.identity.nodeId],
+            isrNodes: [],
+            offlineReplicas: [ctx.identity.nodeId],
+          }
+        : {
+            errorCode: ErrorCode.NONE,
+            partitionIndex: p.index,
+            leaderId: ctx.identity.nodeId,
+            leaderEpoch: p.leaderEpoch,
+            replicaNodes: [ctx.identity.nodeId],
+            isrNodes: [ctx.identity.nodeId],
+            offlineReplicas: [],
+          },
+    ),
     topicAuthorizedOperations: OPERATIONS_NOT_REQUESTED,
   };
 }

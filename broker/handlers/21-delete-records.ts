@@ -1,6 +1,6 @@
 // DeleteRecords (key 21), v0-2: moves each partition's log start offset forward. Offset -1 means the
 // high watermark; an offset past the high watermark is OFFSET_OUT_OF_RANGE. Answers the new low
-// watermark (the log start offset).
+// watermark (the log start offset). A partition in an offline log directory: KAFKA_STORAGE_ERROR.
 import type * as G from '../protocol/generated/index.js';
 import { defaultDeleteRecordsResponse } from '../protocol/generated/index.js';
 import { ErrorCode } from '../protocol/error-codes.js';
@@ -22,6 +22,10 @@ export const deleteRecordsHandler: ApiHandler = {
           const partition = topic?.partitions[p.partitionIndex];
           if (partition === undefined) {
             out.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+            return out;
+          }
+          if (partition.offline) {
+            out.errorCode = ErrorCode.KAFKA_STORAGE_ERROR;
             return out;
           }
           const log = partition.log;

@@ -19,6 +19,8 @@ export interface BrokerIdentity {
 export interface BrokerContext {
   readonly identity: BrokerIdentity;
   readonly topics: TopicRegistry;
+  /** The log directories (log.dirs), online or not. */
+  readonly logDirs: LogDirsView;
   readonly metrics: BrokerMetrics;
   readonly log: Logger;
   readonly nowMs: () => number;
@@ -32,6 +34,13 @@ export interface BrokerContext {
   readonly groups: GroupCoordinatorApi;
   /** Pooled buffers that Fetch reads record data into (see net/read-buffers.ts). */
   readonly readBuffers: ReadBufferPool;
+}
+
+/** The log directories as DescribeLogDirs sees them. */
+export interface LogDirsView {
+  readonly dirs: readonly { readonly path: string; readonly online: boolean }[];
+  /** statfs of an online directory; throws on an I/O failure. */
+  spaceOf(logDir: string): { totalBytes: number; usableBytes: number };
 }
 
 /** The group coordinator as the group and offset APIs see it. Version differences live behind it,

@@ -103,6 +103,8 @@ export interface PartitionLogOptions {
   schedule?: (delayMs: number, task: () => void) => () => void;
   /** Draws segment roll jitter (segment.jitter.ms); Math.random by default. */
   random?: () => number;
+  /** Told when an I/O failure takes this log offline (the broker takes its directory offline). */
+  onFailure?: (cause: unknown) => void;
 }
 
 /** A removed segment whose `*.deleted` files wait for file.delete.delay.ms. */
@@ -134,6 +136,9 @@ export class PartitionLog {
   /** Removed segments whose files are still on disk as `*.deleted`; bounded by the segments the
    *  log deletes within file.delete.delay.ms. */
   readonly #pendingDeletions = new Set<PendingDeletion>();
+  readonly #onFailure: (cause: unknown) => void;
+  /** The segments' files were closed by abandon(). */
+  #released = false;
   readonly #segments: LogSegment[];
   readonly #producers: ProducerStateManager;
   readonly #epochs: LeaderEpochCache;
@@ -155,7 +160,7 @@ export class PartitionLog {
   #failure: unknown = null;
 
   private constructor(
-    opts: Required<Pick<PartitionLogOptions, 'dir' | 'config' | 'nowMs' | 'logger' | 'faults' | 'schedule' | 'random'>> & Pick<PartitionLogOptions, 'diskSpace'>,
+    opts: Required<Pick<PartitionLogOptions, 'dir' | 'config' | 'nowMs' | 'logger' | 'faults' | 'schedule' | 'random'>> & Pick<PartitionLogOptions, 'diskSpace' | 'onFailure'>,
     loaded: ReturnType<typeof loadLog>,
   ) {
     this.dir = opts.dir;
@@ -166,6 +171,7 @@ export class PartitionLog {
     this.#logger = opts.logger;
     this.#faults = opts.faults;
     this.#diskSpace = opts.diskSpace;
+    this.#onFailure = opts.onFailure ?? (() => {});
     this.#segments = loaded.segments;
     this.#producers = loaded.producers;
     this.#epochs = loaded.epochs;
@@ -220,7 +226,10 @@ export class PartitionLog {
       if (e instanceof AssertionError || e instanceof LogError) throw e;
       throw storageError(`cannot open partition log ${opts.dir}`, e);
     }
-    return new PartitionLog({ ...full, ...(opts.diskSpace === undefined ? {} : { diskSpace: opts.diskSpace }) }, loaded);
+    return new PartitionLog(
+      { ...full, ...(opts.diskSpace === undefined ? {} : { diskSpace: opts.diskSpace }), ...(opts.onFailure === undefined ? {} : { onFailure: opts.onFailure }) },
+      loaded,
+    );
   }
 
   get logStartOffset(): number {
@@ -416,14 +425,12 @@ export class PartitionLog {
           this.#recoveryPoint = upTo;
           this.#writeRecoveryPoint();
         } catch (e) {
-          this.#failure = e;
-          this.#logger.warn('partition log failed, taking it offline until reopened', { dir: this.dir, op: 'roll', err: e });
+          this.#fail('roll', e);
         }
       },
       (e: unknown) => {
         if (this.#state !== 'open' || this.#failure !== null) return;
-        this.#failure = e;
-        this.#logger.warn('partition log failed, taking it offline until reopened', { dir: this.dir, op: 'roll flush', err: e });
+        this.#fail('roll flush', e);
       },
     );
     this.#pendingFlushes.add(done);
@@ -944,7 +951,7 @@ export class PartitionLog {
       throw storageError(`closing partition log ${this.dir} failed`, e);
     } finally {
       this.#settlePendingDeletions(false);
-      for (const s of this.#segments) s.release();
+      if (!this.#released) for (const s of this.#segments) s.release();
       this.#state = 'closed';
     }
   }
@@ -954,7 +961,7 @@ export class PartitionLog {
     assert.notEqual(this.#state, 'deleted', `${this.dir} deleted twice`);
     if (this.#state === 'open') {
       this.#settlePendingDeletions(false);
-      for (const s of this.#segments) s.release();
+      if (!this.#released) for (const s of this.#segments) s.release();
     }
     this.#state = 'deleted';
     try {
@@ -981,8 +988,7 @@ export class PartitionLog {
       change();
     } catch (e) {
       if (e instanceof AssertionError || e instanceof LogError) throw e;
-      this.#failure = e;
-      this.#logger.warn('partition log failed, taking it offline until reopened', { dir: this.dir, op, err: e });
+      this.#fail(op, e);
       throw storageError(`${op} on partition log ${this.dir} failed`, e);
     }
   }
@@ -997,9 +1003,28 @@ export class PartitionLog {
       this.#logger.warn('stored batch failed its checks on read', { dir: this.dir, op, err: e });
       return storageError(`${op} on partition log ${this.dir} found corrupt data`, e);
     }
+    this.#fail(op, e);
+    return storageError(`${op} on partition log ${this.dir} failed`, e);
+  }
+
+  /** Takes the log offline after an I/O failure and tells the owner. */
+  #fail(op: string, e: unknown): void {
     this.#failure = e;
     this.#logger.warn('partition log failed, taking it offline until reopened', { dir: this.dir, op, err: e });
-    return storageError(`${op} on partition log ${this.dir} failed`, e);
+    this.#onFailure(e);
+  }
+
+  /**
+   * Takes the log offline without touching its files again (its log directory failed): every later
+   * call throws KAFKA_STORAGE_ERROR, the files are closed, and close() writes nothing. The next
+   * open recovers it as after a crash.
+   */
+  abandon(cause: unknown): void {
+    if (this.#state !== 'open' || this.#released) return;
+    this.#failure ??= cause;
+    this.#settlePendingDeletions(false);
+    for (const s of this.#segments) s.release();
+    this.#released = true;
   }
 
   #checkInvariants(): void {

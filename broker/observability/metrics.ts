@@ -105,6 +105,39 @@ export class BrokerMetrics {
     });
   })();
 
+  /** Set by the broker once its log directories are prepared; read at scrape time. */
+  logDirs: () => Iterable<{ dir: string; online: boolean }> = () => [];
+
+  // Kafka's LogManager gauges OfflineLogDirectoryCount and LogDirectoryOffline (per directory, 1
+  // when offline), under Strata's prefix.
+  readonly offlineLogDirs: client.Gauge = (() => {
+    const metrics = this;
+    return new client.Gauge({
+      name: 'strata_log_manager_offline_log_directory_count',
+      help: 'Log directories offline after an I/O failure (they stay offline until the broker restarts).',
+      registers: [this.registry],
+      collect() {
+        let n = 0;
+        for (const d of metrics.logDirs()) if (!d.online) n++;
+        this.set(n);
+      },
+    });
+  })();
+
+  readonly logDirOffline: client.Gauge<'log_directory'> = (() => {
+    const metrics = this;
+    return new client.Gauge({
+      name: 'strata_log_manager_log_directory_offline',
+      help: '1 when the log directory is offline, 0 when online.',
+      labelNames: ['log_directory'] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const d of metrics.logDirs()) this.set({ log_directory: d.dir }, d.online ? 0 : 1);
+      },
+    });
+  })();
+
   /** Set by the broker once the group coordinator exists; read at scrape time. */
   groups: GroupMetricsSource | undefined;
 

@@ -16,7 +16,10 @@ import { KafkaListener } from '../net/listener.js';
 import type { Logger } from '../observability/logger.js';
 import { BrokerMetrics } from '../observability/metrics.js';
 import { type HttpEndpoint, startHttpEndpoint } from '../observability/http.js';
-import { type LogFactory, type Partition, TopicRegistry } from '../cluster/topics.js';
+import { type LogFactory, METADATA_FILE, type Partition, TopicRegistry } from '../cluster/topics.js';
+import { LogDirectories, readNewestCopy } from '../log/log-dirs.js';
+import type { FaultInjector } from '../log/types.js';
+import { randomBytes } from 'node:crypto';
 import { LONG_NEVER } from '../config/index.js';
 import { ProducerIdManager } from '../cluster/producer-ids.js';
 import type { ApiHandler, BrokerConfigControl, BrokerContext, BrokerSettings, TopicConfigPolicy } from '../handlers/context.js';
@@ -35,8 +38,16 @@ export interface ListenerAddress {
 
 export interface BrokerOptions {
   nodeId: number;
+  /** strata.cluster.id: the cluster id for a first start (meta.properties keeps it after). */
   clusterId?: string;
-  logDir: string;
+  /** log.dirs, in order. */
+  logDirs: readonly string[];
+  /** Fault injection per log directory (tests, STRATA_FAULTS). */
+  faultsFor?: (logDir: string) => FaultInjector;
+  /** Called once no log directory is left online: the process must stop at once (Kafka halts). */
+  halt: (reason: string) => void;
+  /** Told the log directories once they are prepared (dynamic configs are written through them). */
+  onLogDirs?: (dirs: LogDirectories) => void;
   listeners: ListenerAddress[];
   /** What clients are told to connect to; port 0 means "the port the first listener got". */
   advertised: { host: string; port: number };
@@ -68,6 +79,7 @@ export class Broker {
   private http: HttpEndpoint | undefined;
   private groups: GroupCoordinator | undefined;
   private topics: TopicRegistry | undefined;
+  private logDirs: LogDirectories | undefined;
   private readonly wakeup = new PartitionWakeup();
   private readonly router: Router;
   private ready = false;
@@ -89,13 +101,29 @@ export class Broker {
   async start(): Promise<void> {
     const started = Date.now();
     const log = this.opts.log;
-    this.topics = new TopicRegistry(this.opts.logDir, this.opts.logs, log, this.opts.clusterId);
+    const logDirs = new LogDirectories({
+      paths: this.opts.logDirs,
+      nodeId: this.opts.nodeId,
+      // Data from before meta.properties keeps the cluster id its topic metadata holds.
+      newClusterId: () => readNewestCopy<{ clusterId: string }>(this.opts.logDirs, METADATA_FILE, () => 0)?.clusterId ?? this.opts.clusterId ?? randomBytes(16).toString('base64url'),
+      logger: log,
+      ...(this.opts.faultsFor === undefined ? {} : { faultsFor: this.opts.faultsFor }),
+    });
+    this.logDirs = logDirs;
+    logDirs.onAllOffline = (dirs) => this.opts.halt(`all log dirs in ${dirs.map((d) => d.path).join(', ')} have failed`);
+    this.metrics.logDirs = () => logDirs.dirs.map((d) => ({ dir: d.path, online: d.online }));
+    if (logDirs.online().length === 0) {
+      this.opts.halt(`all log dirs in ${logDirs.dirs.map((d) => d.path).join(', ')} have failed`);
+      throw new Error('no log directory is usable');
+    }
+    this.opts.onLogDirs?.(logDirs);
+    this.topics = new TopicRegistry(logDirs, this.opts.logs, log);
     this.metrics.partitions.set(this.topics.partitionCount());
     const topics = this.topics;
     this.metrics.logSizes = function* () {
-      for (const t of topics.all()) for (const p of t.partitions) yield { topic: t.name, partition: p.index, bytes: p.log.sizeBytes() };
+      for (const t of topics.all()) for (const p of t.partitions) if (!p.offline) yield { topic: t.name, partition: p.index, bytes: p.log.sizeBytes() };
     };
-    const producerIds = new ProducerIdManager(this.opts.logDir);
+    const producerIds = new ProducerIdManager(logDirs);
     const groups = new GroupCoordinator({
       ...this.opts.groups,
       topics: this.topics,
@@ -116,6 +144,7 @@ export class Broker {
     const ctx: BrokerContext = {
       identity,
       topics: this.topics,
+      logDirs,
       metrics: this.metrics,
       log,
       nowMs: this.opts.nowMs ?? Date.now,
@@ -169,6 +198,7 @@ export class Broker {
       const timer = setInterval(() => {
         for (const t of topics.all()) {
           for (const p of t.partitions) {
+            if (p.offline) continue;
             try {
               work(p);
             } catch (e) {

@@ -3,10 +3,12 @@
 // cluster-wide default (resource name "") and this broker's own (resource name = node.id), the
 // latter winning. Only the broker keys that are defaults of topic configs (log.retention.ms,
 // log.segment.bytes, message.max.bytes, ...) can change this way; they reach every topic without
-// its own override at once. The layers live in `dynamic-broker-configs.json` in the log directory,
-// written atomically, and are applied again at the next start.
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
-import path from 'node:path';
+// its own override at once. The layers live in `dynamic-broker-configs.json`, written atomically to
+// every online log directory with a generation (the newest readable copy wins), and are applied
+// again at the next start.
+import { readNewestCopy } from '../log/log-dirs.js';
+import { noFaults } from '../log/types.js';
+import { writeFileAtomic } from '../log/files.js';
 import { type BrokerConfig, ConfigError, type LoadOptions, TOPIC_KEYS, describeBrokerConfigs, loadBrokerConfig } from '../config/index.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import type { DescribedConfig } from '../handlers/context.js';
@@ -24,6 +26,7 @@ export type DynamicScope = 'cluster-default' | 'broker';
 
 interface Stored {
   version: 1;
+  generation?: number;
   clusterDefault: Record<string, string>;
   broker: Record<string, string>;
 }
@@ -31,15 +34,21 @@ interface Stored {
 export class DynamicBrokerConfig {
   private layers: { 'cluster-default': Record<string, string>; broker: Record<string, string> };
   private config: BrokerConfig;
-  private readonly file: string;
+  private generation: number;
+  /** Where the layers are written; the broker points it at its online log directories. */
+  writer: (name: string, text: string) => void;
 
-  /** Loads the static configuration with the stored dynamic layers over it. */
+  /** Loads the static configuration with the stored dynamic layers over it (the newest copy among
+   *  the log directories). */
   constructor(
     private readonly staticOptions: LoadOptions,
-    logDir: string,
+    logDirs: readonly string[],
   ) {
-    this.file = path.join(logDir, FILE);
-    const stored = existsSync(this.file) ? (JSON.parse(readFileSync(this.file, 'utf8')) as Stored) : undefined;
+    const stored = readNewestCopy<Stored>(logDirs, FILE, (s) => s.generation ?? 0) ?? undefined;
+    this.generation = stored?.generation ?? 0;
+    this.writer = (name, text) => {
+      for (const d of logDirs) writeFileAtomic(d, name, text, noFaults);
+    };
     this.layers = { 'cluster-default': stored?.clusterDefault ?? {}, broker: stored?.broker ?? {} };
     this.config = this.load(this.layers);
   }
@@ -81,16 +90,9 @@ export class DynamicBrokerConfig {
   }
 
   private persist(layers: DynamicBrokerConfig['layers']): void {
-    const stored: Stored = { version: 1, clusterDefault: layers['cluster-default'], broker: layers.broker };
-    const tmp = `${this.file}.tmp`;
-    const fd = openSync(tmp, 'w');
-    try {
-      writeSync(fd, JSON.stringify(stored, null, 1));
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, this.file);
+    const stored: Stored = { version: 1, generation: this.generation + 1, clusterDefault: layers['cluster-default'], broker: layers.broker };
+    this.writer(FILE, JSON.stringify(stored, null, 1));
+    this.generation++;
   }
 
   /** DescribeConfigs for the broker: dynamic keys are writable and report the layer they come from. */

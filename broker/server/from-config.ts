@@ -9,7 +9,7 @@ import {
   topicKey,
   validateTopicConfigs,
 } from '../config/index.js';
-import type { LogConfig } from '../log/types.js';
+import type { FaultInjector, LogConfig } from '../log/types.js';
 import type { DescribedConfig, TopicConfigPolicy } from '../handlers/context.js';
 import type { Logger } from '../observability/logger.js';
 import { BROKER_HANDLERS, CONSUMER_PROTOCOL_API_KEYS } from '../handlers/index.js';
@@ -70,20 +70,25 @@ export function logConfigFor(config: BrokerConfig, overrides: Record<string, str
 
 /** The broker's options from its configuration: static settings from the loaded config, and
  *  everything that dynamic broker configs may change read through `dynamic` when used. */
-export function brokerOptions(dynamic: DynamicBrokerConfig, log: Logger, openLog: LogFactory['open']): BrokerOptions {
+export function brokerOptions(
+  dynamic: DynamicBrokerConfig,
+  log: Logger,
+  openLog: LogFactory['open'],
+  process: { halt: (reason: string) => void; faultsFor?: (logDir: string) => FaultInjector },
+): BrokerOptions {
   const config = dynamic.current;
-  if (config.logDirs.length > 1) {
-    // Several log directories (JBOD) arrive with the storage engine issue; refuse rather than
-    // silently use only the first.
-    throw new Error(`log.dirs lists ${config.logDirs.length} directories; this build supports one`);
-  }
   const consumerProtocol = config.groupCoordinatorRebalanceProtocols.includes('consumer');
   const first = config.listeners[0]!;
   const advertised = config.advertisedListeners.find((l) => l.name === first.name) ?? first;
   return {
     nodeId: config.nodeId,
     ...(config.strataClusterId === null ? {} : { clusterId: config.strataClusterId }),
-    logDir: config.logDirs[0]!,
+    logDirs: config.logDirs,
+    halt: process.halt,
+    ...(process.faultsFor === undefined ? {} : { faultsFor: process.faultsFor }),
+    onLogDirs: (dirs) => {
+      dynamic.writer = (name, text) => dirs.writeEverywhere(name, text);
+    },
     listeners: config.listeners.map((l) => ({ name: l.name, host: l.host, port: l.port })),
     // An empty advertised host means this machine's name; port 0 the port actually bound.
     advertised: { host: advertised.host === '' ? hostname() : advertised.host, port: advertised.port },

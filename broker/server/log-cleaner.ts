@@ -73,6 +73,8 @@ export class LogCleaner {
     let cleaned = 0;
     for (const t of this.opts.topics.all()) {
       for (const p of t.partitions) {
+        // A log in an offline directory is left alone until the next start.
+        if (p.offline) continue;
         if (this.stopped) throw new Stopped();
         try {
           const r = await p.log.compact({ maxMapEntries: Math.floor(this.opts.dedupeBufferBytes / BYTES_PER_MAP_ENTRY), pace: (n) => this.pace(n) });

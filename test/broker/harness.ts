@@ -27,7 +27,9 @@ export function newDataDir(): string {
   return mkdtempSync(path.join(tmpdir(), 'strata-broker-'));
 }
 
-export async function startBroker(opts: { dataDir?: string; overrides?: string[]; port?: number; env?: Record<string, string> } = {}): Promise<BrokerProcess> {
+export async function startBroker(
+  opts: { dataDir?: string; logDirs?: string[]; overrides?: string[]; port?: number; env?: Record<string, string> } = {},
+): Promise<BrokerProcess> {
   const dataDir = opts.dataDir ?? newDataDir();
   const args = [
     STRATA,
@@ -35,7 +37,7 @@ export async function startBroker(opts: { dataDir?: string; overrides?: string[]
     '--override',
     `listeners=PLAINTEXT://127.0.0.1:${opts.port ?? 0}`,
     '--override',
-    `log.dirs=${dataDir}`,
+    `log.dirs=${opts.logDirs?.join(',') ?? dataDir}`,
     '--override',
     'strata.http.listener=127.0.0.1:0',
     ...(opts.overrides ?? []).flatMap((o) => ['--override', o]),
