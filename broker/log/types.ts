@@ -65,6 +65,17 @@ export interface LogConfig {
   minCompactionLagMs: number;
   /** max.compaction.lag.ms: a log with older uncompacted data is compacted whatever its dirty ratio. */
   maxCompactionLagMs: number;
+  /**
+   * remote.storage.enable, and the broker's remote.log.storage.system.enable: closed segments are
+   * uploaded, and a local segment is deleted only once its upload is recorded (markUploadedBelow),
+   * by local.retention.* instead of retention.*; the log start offset then stays the whole log's
+   * start, below the local one.
+   */
+  remoteStorageEnable: boolean;
+  /** local.retention.ms (-2 = retention.ms, -1 = unlimited). */
+  localRetentionMs: number;
+  /** local.retention.bytes (-2 = retention.bytes, -1 = unlimited). */
+  localRetentionBytes: number;
 }
 
 /** Kafka's defaults for the same keys. */
@@ -87,6 +98,9 @@ export const DEFAULT_LOG_CONFIG: Readonly<LogConfig> = Object.freeze({
   minCleanableDirtyRatio: 0.5,
   minCompactionLagMs: 0,
   maxCompactionLagMs: Number.MAX_SAFE_INTEGER,
+  remoteStorageEnable: false,
+  localRetentionMs: -2,
+  localRetentionBytes: -2,
 });
 
 /** File positions are int32 in the index format, so no segment may reach 2 GiB. */
@@ -130,6 +144,9 @@ export function validateLogConfig(config: LogConfig): void {
   checkInt(config, 'deleteRetentionMs', 0);
   checkInt(config, 'minCompactionLagMs', 0);
   checkInt(config, 'maxCompactionLagMs', 1);
+  checkInt(config, 'localRetentionMs', -2);
+  checkInt(config, 'localRetentionBytes', -2);
+  if (typeof config.remoteStorageEnable !== 'boolean') throw new RangeError(`log config remoteStorageEnable=${String(config.remoteStorageEnable)} must be a boolean`);
   if (!(config.minCleanableDirtyRatio >= 0 && config.minCleanableDirtyRatio <= 1)) {
     throw new RangeError(`log config minCleanableDirtyRatio=${String(config.minCleanableDirtyRatio)} must be in [0, 1]`);
   }

@@ -27,11 +27,40 @@ export function topicConfigPolicy(current: () => BrokerConfig): TopicConfigPolic
   return {
     problem: (entries) => {
       const check = validateTopicConfigs(entries, current());
-      return check.ok ? null : { key: check.key, message: check.message };
+      if (!check.ok) return { key: check.key, message: check.message };
+      return tieredTopicProblem(entries, current());
     },
     describe: (overrides) => describeTopicConfigs(current(), overrides).map(described),
     isList: (name) => topicKey(name)?.type === 'list',
   };
+}
+
+/**
+ * Kafka's rules for tiered topics, checked where a topic's configs are set: the broker switch must be
+ * on, compaction cannot be combined with it, and the local retention may not exceed the whole log's.
+ * Only a topic that asks for remote storage is checked, so other topics are unaffected.
+ */
+export function tieredTopicProblem(entries: Readonly<Record<string, string | null>>, broker: BrokerConfig): { key: string; message: string } | null {
+  const t = effectiveTopicConfig(broker, Object.fromEntries(Object.entries(entries).filter((e): e is [string, string] => e[1] !== null)));
+  if (!t.remoteStorageEnable) return null;
+  if (!broker.remoteLogStorageSystemEnable) {
+    return { key: 'remote.storage.enable', message: 'remote.storage.enable=true needs tiered storage on the broker (remote.log.storage.system.enable=true)' };
+  }
+  if (t.cleanupPolicy.includes('compact')) {
+    return { key: 'cleanup.policy', message: 'a tiered topic (remote.storage.enable=true) cannot use cleanup.policy=compact' };
+  }
+  const pairs: [string, number, string, number][] = [
+    ['local.retention.ms', t.localRetentionMs, 'retention.ms', t.retentionMs],
+    ['local.retention.bytes', t.localRetentionBytes, 'retention.bytes', t.retentionBytes],
+  ];
+  for (const [localKey, local, wholeKey, whole] of pairs) {
+    // -2 means "the whole log's"; -1 is unlimited on either side.
+    if (local === -2) continue;
+    if (whole !== -1 && (local === -1 || local > whole)) {
+      return { key: localKey in entries ? localKey : wholeKey, message: `${localKey} (${local}) must not exceed ${wholeKey} (${whole}) on a tiered topic` };
+    }
+  }
+  return null;
 }
 
 /** Most groups (classic and consumer together) the coordinator holds; one more is refused with
@@ -59,6 +88,11 @@ export function logConfigFor(config: BrokerConfig, overrides: Record<string, str
     minCleanableDirtyRatio: t.minCleanableDirtyRatio,
     minCompactionLagMs: t.minCompactionLagMs,
     maxCompactionLagMs: t.maxCompactionLagMs,
+    // A topic keeps remote.storage.enable while the broker switch is off (as Kafka stores it), but
+    // its log runs untiered: nothing uploads it or reads it back.
+    remoteStorageEnable: t.remoteStorageEnable && config.remoteLogStorageSystemEnable,
+    localRetentionMs: t.localRetentionMs,
+    localRetentionBytes: t.localRetentionBytes,
   };
 }
 
