@@ -7,10 +7,11 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, re
 import path from 'node:path';
 import type { Logger } from '../observability/logger.js';
 import type { AppendResult, EpochEndOffset, LogConfig, ReadResult, TimestampAndOffset } from '../log/types.js';
-import type { CompactOptions, CompactionResult } from '../log/partition-log.js';
+import type { CompactOptions, CompactionResult, TieredLogView } from '../log/partition-log.js';
 
-/** The part of a partition log the rest of the broker uses (implemented by broker/log). */
-export interface PartitionLogLike {
+/** The part of a partition log the rest of the broker uses (implemented by broker/log), tiered
+ *  storage's view included. */
+export interface PartitionLogLike extends TieredLogView {
   readonly logStartOffset: number;
   readonly logEndOffset: number;
   readonly highWatermark: number;

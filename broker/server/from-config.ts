@@ -16,6 +16,8 @@ import { BROKER_HANDLERS, CONSUMER_PROTOCOL_API_KEYS } from '../handlers/index.j
 import type { LogFactory } from '../cluster/topics.js';
 import type { BrokerOptions } from './broker.js';
 import type { DynamicBrokerConfig } from './dynamic-config.js';
+import { LocalObjectStore } from '../tiered/local-store.js';
+import { S3ObjectStore } from '../tiered/s3-store.js';
 
 function described(e: ConfigEntry): DescribedConfig {
   return { ...e, synonyms: e.synonyms.map((s) => ({ name: s.name, value: s.value, source: s.source })) };
@@ -96,6 +98,40 @@ export function logConfigFor(config: BrokerConfig, overrides: Record<string, str
   };
 }
 
+/** Attempts the S3 client makes per request before a failure reaches the retry logic above it. */
+const S3_ATTEMPTS = 2;
+
+/** The object store and the tiered manager's settings, or null when tiered storage is off. */
+export function tieredOptions(config: BrokerConfig): BrokerOptions['tiered'] {
+  if (!config.remoteLogStorageSystemEnable) return null;
+  const local = config.strataTieredStore === 'local' ? new LocalObjectStore(config.strataTieredLocalDir ?? `${config.logDirs[0]!.replace(/\/+$/, '')}-tiered`) : null;
+  const store =
+    local ??
+    new S3ObjectStore({
+      ...(config.strataTieredS3Endpoint === null ? {} : { endpoint: config.strataTieredS3Endpoint }),
+      region: config.strataTieredS3Region,
+      bucket: config.strataTieredS3Bucket!,
+      prefix: config.strataTieredS3Prefix,
+      pathStyle: config.strataTieredS3PathStyle,
+      requestTimeoutMs: config.strataTieredS3RequestTimeoutMs,
+      maxAttempts: S3_ATTEMPTS,
+    });
+  return {
+    store,
+    ...(local === null ? {} : { init: () => local.init() }),
+    fetchMaxWaitMs: config.remoteFetchMaxWaitMs,
+    manager: {
+      taskIntervalMs: config.remoteLogManagerTaskIntervalMs,
+      retryBackoffMs: config.remoteLogManagerTaskRetryBackoffMs,
+      retryBackoffMaxMs: config.remoteLogManagerTaskRetryBackoffMaxMs,
+      copyConcurrency: config.remoteLogManagerCopierThreadPoolSize,
+      copyBytesPerSecond: config.remoteLogManagerCopyMaxBytesPerSecond,
+      partBytes: config.strataTieredUploadPartBytes,
+      cacheBytes: config.strataTieredCacheMemoryBytes,
+    },
+  };
+}
+
 /** The broker's options from its configuration: static settings from the loaded config, and
  *  everything that dynamic broker configs may change read through `dynamic` when used. */
 export function brokerOptions(dynamic: DynamicBrokerConfig, log: Logger, openLog: LogFactory['open']): BrokerOptions {
@@ -149,6 +185,7 @@ export function brokerOptions(dynamic: DynamicBrokerConfig, log: Logger, openLog
       offsetsRetentionCheckIntervalMs: config.offsetsRetentionCheckIntervalMs,
       consumerProtocolEnabled: consumerProtocol,
     },
+    tiered: tieredOptions(config),
     retentionCheckIntervalMs: config.logRetentionCheckIntervalMs,
     flushSchedulerIntervalMs: config.logFlushSchedulerIntervalMs,
     cleaner: config.logCleanerEnable

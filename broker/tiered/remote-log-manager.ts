@@ -97,6 +97,9 @@ interface Task {
   manifests: ManifestStore;
   /** Null until loaded, and again after a failure that may have left it stale. */
   manifest: PartitionManifest | null;
+  /** The last manifest known to be in the bucket, for reads: kept through failures, so reads of
+   *  cached data go on while the store is down. */
+  readView: PartitionManifest | null;
   running: Promise<void> | null;
   failures: number;
   nextAttemptMs: number;
@@ -179,7 +182,7 @@ export class RemoteLogManager {
       let t = this.#tasks.get(key);
       if (t === undefined || t.p.log !== p.log) {
         const prefix = partitionPrefix(this.#o.clusterId, p.topic, p.topicId, p.partition);
-        t = { p, key, prefix, manifests: new ManifestStore(this.#o.store, prefix, p.topicId, p.partition), manifest: null, running: null, failures: 0, nextAttemptMs: 0 };
+        t = { p, key, prefix, manifests: new ManifestStore(this.#o.store, prefix, p.topicId, p.partition), manifest: null, readView: null, running: null, failures: 0, nextAttemptMs: 0 };
         this.#tasks.set(key, t);
       }
       if (t.running !== null) {
@@ -253,12 +256,14 @@ export class RemoteLogManager {
   async #write(t: Task, next: PartitionManifest): Promise<void> {
     await t.manifests.write(next);
     t.manifest = next;
+    t.readView = next;
   }
 
   async #load(t: Task): Promise<void> {
     try {
       let m = await t.manifests.load();
       t.manifest = m;
+      t.readView = m;
       // An attempt a crash left copy-started is abandoned: its objects may be partial.
       for (const s of m.segments.filter((x) => x.state === 'copy-started')) {
         m = startDelete(m, s.id, this.#now());
@@ -413,7 +418,7 @@ export class RemoteLogManager {
 
   /** The last offset held in the bucket (ListOffsets LATEST_TIERED), or -1 when none is known. */
   latestTieredOffset(topicId: string, partition: number): number {
-    const m = this.#taskFor(topicId, partition)?.manifest;
+    const m = this.#taskFor(topicId, partition)?.readView;
     return m === null || m === undefined ? -1 : (remoteEndOffset(m) ?? -1);
   }
 
@@ -425,10 +430,10 @@ export class RemoteLogManager {
   async read(p: TieredPartition, fetchOffset: number, maxBytes: number, maxOffsetExclusive: number, minOneBatch: boolean): Promise<RemoteRead> {
     const started = performance.now();
     const t = this.#taskFor(p.topicId, p.partition);
-    if (t === undefined || t.manifest === null) {
+    if (t === undefined || t.readView === null) {
       throw new RemoteFetchError('KAFKA_STORAGE_ERROR', 56, `the remote log of ${p.topic}-${p.partition} is not loaded yet`);
     }
-    const m = t.manifest;
+    const m = t.readView;
     const seg: RemoteSegment | null = segmentFor(m, fetchOffset);
     if (seg === null) {
       const start = remoteStartOffset(m);
