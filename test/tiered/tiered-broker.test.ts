@@ -10,7 +10,8 @@
 //   - lowering retention.bytes deletes the oldest remote segments and their objects, and nothing
 //     else: the bucket holds exactly the objects the manifests name, and every record from the new
 //     log start on is still served.
-// A broker whose bucket does not exist refuses to start, naming the probe step.
+// A broker whose bucket does not exist refuses to start, naming the probe step. And the S3 server
+// killed for 60 s under steady load (last block).
 // Records are generated from (partition, index), so a reader is checked while it streams, without
 // holding 200 MB anywhere.
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -146,8 +147,8 @@ async function manifests(): Promise<{ prefix: string; manifest: PartitionManifes
 }
 
 /** Sizes of the partition's local .log files, of those starting above `afterOffset` when given. */
-function localLogBytes(p: number, afterOffset = -1): number {
-  const dir = join(dataDir, `${TOPIC}-${p}`);
+function localLogBytes(p: number, afterOffset = -1, topic = TOPIC): number {
+  const dir = join(dataDir, `${topic}-${p}`);
   return readdirSync(dir)
     .filter((f) => /^\d{20}\.log$/.test(f) && Number(f.slice(0, 20)) > afterOffset)
     .reduce((n, f) => n + statSync(join(dir, f)).size, 0);
@@ -234,9 +235,9 @@ class PartitionCheck {
  * partition, byte-exact. librdkafka asks for all three partitions in each Fetch, so the broker
  * reads several partitions from the bucket at once.
  */
-async function readWithKcat(from: number[]): Promise<void> {
+async function readWithKcat(from: number[], ends: number[] = Array(PARTITIONS).fill(RECORDS_PER_PARTITION), topic = TOPIC): Promise<void> {
   const checks = Array.from({ length: PARTITIONS }, (_, p) => new PartitionCheck(p, from[p]!));
-  const r = await streamLines('kcat', ['-C', '-b', broker.bootstrap, '-t', TOPIC, '-o', 'beginning', '-e', '-q', '-f', '%p %o %s\n', '-X', 'fetch.wait.max.ms=100'], (line) => {
+  const r = await streamLines('kcat', ['-C', '-b', broker.bootstrap, '-t', topic, '-o', 'beginning', '-e', '-q', '-f', '%p %o %s\n', '-X', 'fetch.wait.max.ms=100'], (line) => {
     const a = line.indexOf(' ');
     const b = line.indexOf(' ', a + 1);
     const check = checks[Number(line.slice(0, a))];
@@ -245,7 +246,7 @@ async function readWithKcat(from: number[]): Promise<void> {
   }, 300_000);
   expect(r.code, r.stderr).toBe(0);
   expect(checks.flatMap((c) => c.bad)).toEqual([]);
-  expect(checks.map((c) => c.next)).toEqual(Array(PARTITIONS).fill(RECORDS_PER_PARTITION));
+  expect(checks.map((c) => c.next)).toEqual(ends);
 }
 
 /** Kafka's Java ConsoleConsumer, one per partition from the earliest offset: every record, byte-exact. */
@@ -385,5 +386,136 @@ describe.skipIf(!enabled)('tiered storage through a broker process and a real S3
     const segmentKeys = [...keys.keys()].filter((k) => k.includes('/segments/'));
     expect(new Set(segmentKeys)).toEqual(named);
     await readWithKcat(start);
+  }, 600_000);
+});
+
+// The outage: the S3 server is killed for 60 s while a producer and a tail consumer run. Clients
+// see no error, the upload backlog rises while the store is down and drains once it is back, and
+// every acknowledged record is then read from the beginning, byte-exact.
+const OUTAGE_MS = 60_000;
+const STEADY_RECORDS_PER_SECOND = 900;
+
+/** confluent-kafka-python: produce at a steady rate for `seconds`, round-robin over the partitions
+ *  with values valueOf(p, i); prints the acknowledged count per partition and any error. */
+const STEADY_PRODUCE_PY = `
+import sys, time, json
+from confluent_kafka import Producer
+bootstrap, topic, parts, rate, seconds, size = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5]), int(sys.argv[6])
+fill = 'abcdefghijklmnopqrstuvwxyz0123456789' * (size // 36 + 1)
+def value(p, i):
+    head = 'p%d-%010d-' % (p, i)
+    start = (i * 7 + p) % 36
+    return (head + fill[start:start + size - len(head)]).encode()
+errors = []
+acked = [0] * parts
+def report(err, msg):
+    if err is not None:
+        errors.append(str(err))
+    else:
+        acked[msg.partition()] += 1
+pr = Producer({'bootstrap.servers': bootstrap, 'acks': 'all', 'linger.ms': 5, 'enable.idempotence': True})
+sent = [0] * parts
+start = time.time()
+n = 0
+while time.time() - start < seconds:
+    due = int((time.time() - start) * rate)
+    while n < due:
+        p = n % parts
+        pr.produce(topic, value=value(p, sent[p]), partition=p, on_delivery=report)
+        sent[p] += 1
+        n += 1
+    pr.poll(0.01)
+left = pr.flush(60)
+print(json.dumps({'acked': acked, 'sent': sent, 'errors': errors[:5], 'left': left}))
+`;
+
+/** A tail consumer: assigned at the end of every partition, polls for \`seconds\`, checks offsets are
+ *  dense and values well formed; prints what it saw and any error. */
+const TAIL_CONSUME_PY = `
+import sys, time, json
+from confluent_kafka import Consumer, TopicPartition, OFFSET_END, KafkaError
+bootstrap, topic, parts, seconds = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
+c = Consumer({'bootstrap.servers': bootstrap, 'group.id': 'tail', 'enable.auto.commit': False, 'enable.partition.eof': False})
+c.assign([TopicPartition(topic, p, OFFSET_END) for p in range(parts)])
+nxt = [None] * parts
+count = 0
+errors = []
+start = time.time()
+while time.time() - start < seconds:
+    m = c.poll(0.2)
+    if m is None:
+        continue
+    if m.error() is not None:
+        errors.append(str(m.error()))
+        continue
+    p, o = m.partition(), m.offset()
+    if nxt[p] is not None and o != nxt[p]:
+        errors.append('partition %d: offset %d after %d' % (p, o, nxt[p] - 1))
+    if not m.value().startswith(('p%d-%010d-' % (p, o)).encode()):
+        errors.append('partition %d: offset %d has value %r' % (p, o, m.value()[:20]))
+    nxt[p] = o + 1
+    count += 1
+c.close()
+print(json.dumps({'next': nxt, 'count': count, 'errors': errors[:5]}))
+`;
+
+describe.skipIf(!enabled)('tiered storage while the S3 server is down', () => {
+  beforeAll(async () => {
+    if (missing !== null) throw new Error(missing);
+    s3 = await S3Server.start();
+    dataDir = newDataDir();
+    broker = await startBroker({ dataDir, overrides: brokerOverrides(), env: S3_ENV });
+  }, 60_000);
+  afterAll(async () => {
+    await broker?.stop('SIGKILL');
+    await s3?.stop();
+    if (dataDir !== undefined) rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('keeps hot produce and consume error-free, lets the backlog rise and drain, and loses nothing', async () => {
+    const topic = 'steady';
+    const created = await runTool('org.apache.kafka.tools.TopicCommand', [
+      '--bootstrap-server', broker.bootstrap, '--create', '--topic', topic, '--partitions', String(PARTITIONS), '--replication-factor', '1',
+      '--config', 'remote.storage.enable=true', '--config', `segment.bytes=${SEGMENT_BYTES}`, '--config', `local.retention.bytes=${LOCAL_RETENTION_BYTES}`,
+    ]);
+    expect(created.code, created.stdout + created.stderr).toBe(0);
+    const before = 10_000;
+    const after = 15_000;
+    const produceSeconds = (before + OUTAGE_MS + after) / 1000;
+    const consumer = runProcess('/usr/bin/python3', ['-c', TAIL_CONSUME_PY, broker.bootstrap, topic, String(PARTITIONS), String(produceSeconds + 20)], { timeoutMs: 300_000 });
+    // The consumer is assigned before the first record, so it sees every one.
+    await new Promise((r) => setTimeout(r, 3000));
+    const producer = runProcess('/usr/bin/python3', ['-c', STEADY_PRODUCE_PY, broker.bootstrap, topic, String(PARTITIONS), String(STEADY_RECORDS_PER_SECOND), String(produceSeconds), String(VALUE_BYTES)], { timeoutMs: 300_000 });
+
+    await until('segments are being uploaded', async () => (await metric('strata_remote_copy_segments_total')) > 0, 60_000);
+    await s3.pause();
+    const downUntil = Date.now() + OUTAGE_MS;
+    let lagMax = 0;
+    while (Date.now() < downUntil) {
+      lagMax = Math.max(lagMax, await metric('strata_remote_copy_lag_segments'));
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    const keptLocally = [0, 1, 2].reduce((n, p) => n + localLogBytes(p, -1, topic), 0);
+    await s3.resume();
+    expect(lagMax).toBeGreaterThan(PARTITIONS);
+    // Local disk held the backlog: more than local retention allows.
+    expect(keptLocally).toBeGreaterThan(PARTITIONS * (LOCAL_RETENTION_BYTES + SEGMENT_BYTES));
+    expect(await metric('strata_remote_errors_total')).toBeGreaterThan(0);
+
+    const produced = await producer;
+    expect(produced.code, produced.stderr).toBe(0);
+    const report = JSON.parse(produced.stdout.trim().split('\n').at(-1)!) as { acked: number[]; sent: number[]; errors: string[]; left: number };
+    expect(report.errors).toEqual([]);
+    expect(report.acked).toEqual(report.sent);
+    const consumed = await consumer;
+    expect(consumed.code, consumed.stderr).toBe(0);
+    const seen = JSON.parse(consumed.stdout.trim().split('\n').at(-1)!) as { next: (number | null)[]; count: number; errors: string[] };
+    expect(seen.errors).toEqual([]);
+    expect(seen.next).toEqual(report.acked);
+    expect(seen.count).toBe(report.acked.reduce((n, x) => n + x, 0));
+
+    await until('the upload backlog drained', async () => (await metric('strata_remote_copy_lag_segments')) === 0, 180_000);
+    await until('local retention caught up', () => [0, 1, 2].every((p) => localLogBytes(p, -1, topic) <= LOCAL_RETENTION_BYTES + SEGMENT_BYTES), 60_000);
+    await readWithKcat([0, 0, 0], report.acked, topic);
   }, 600_000);
 });
