@@ -5,6 +5,7 @@ import { ConfigError, loadBrokerConfig } from './config/index.js';
 import { createLogger } from './observability/logger.js';
 import { Broker } from './server/broker.js';
 import { brokerOptions } from './server/from-config.js';
+import { ObjectStoreCheckError } from './tiered/probe.js';
 import { DynamicBrokerConfig } from './server/dynamic-config.js';
 import { PartitionLog } from './log/index.js';
 import { FAULTS_ENV, faultInjector, parseFaultRules } from './log/fault-plan.js';
@@ -119,6 +120,8 @@ async function runBroker(argv: string[]): Promise<number> {
     await broker.start();
   } catch (e) {
     log.error('start-up failed', { reason: (e as Error).message, err: e });
+    // The object store check names the step and the store; say it where an operator looks first.
+    if (e instanceof ObjectStoreCheckError) process.stderr.write(`strata broker: tiered storage: ${e.message}\n`);
     return 1;
   }
   return new Promise<number>((resolve) => {

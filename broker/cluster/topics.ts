@@ -22,13 +22,14 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '../observability/logger.js';
 import type { AppendResult, EpochEndOffset, FaultInjector, LoadReport, LogConfig, ReadResult, TimestampAndOffset } from '../log/types.js';
-import type { CompactOptions, CompactionResult } from '../log/partition-log.js';
+import type { CompactOptions, CompactionResult, TieredLogView } from '../log/partition-log.js';
 import { LogError } from '../log/errors.js';
 import { writeFileAtomic } from '../log/files.js';
 import { type LogDir, type LogDirectories, LogDirectoryConflict } from '../log/log-dirs.js';
 
-/** The part of a partition log the rest of the broker uses (implemented by broker/log). */
-export interface PartitionLogLike {
+/** The part of a partition log the rest of the broker uses (implemented by broker/log), tiered
+ *  storage's view included. */
+export interface PartitionLogLike extends TieredLogView {
   readonly logStartOffset: number;
   readonly logEndOffset: number;
   readonly highWatermark: number;
@@ -132,7 +133,12 @@ class OfflineLog implements PartitionLogLike {
   readonly logEndOffset = 0;
   readonly highWatermark = 0;
   readonly lastStableOffset = 0;
+  readonly localLogStartOffset = 0;
+  readonly uploadedBelow = 0;
+  /** Tiered storage skips it: nothing is uploaded from or recorded for an offline log. */
+  readonly usable = false;
   constructor(
+    readonly dir: string,
     private readonly what: string,
     /** The topic's settings, kept so that config reads (min ISR, describe) still answer. */
     readonly config: Readonly<LogConfig>,
@@ -162,6 +168,18 @@ class OfflineLog implements PartitionLogLike {
     this.#fail();
   }
   deleteSegmentsByRetention(): number {
+    this.#fail();
+  }
+  closedSegments(): [] {
+    return [];
+  }
+  leaderEpochs(): [] {
+    return [];
+  }
+  markUploadedBelow(): void {
+    this.#fail();
+  }
+  advanceLogStartOffset(): void {
     this.#fail();
   }
   compact(): Promise<CompactionResult | null> {
@@ -369,7 +387,7 @@ export class TopicRegistry {
     if (logDir === null && this.loading && this.dirs.offline().length > 0) {
       // Not in any online directory, so in an offline one (or lost with it): it waits for them.
       this.log.warn('partition not found in any online log directory; offline until they are all back', { topic: topic.name, partition: index });
-      return new HostedPartition(topic.name, index, null, new OfflineLog(`partition ${name}`, this.logs.configFor(topic.configs)), this.dirs);
+      return new HostedPartition(topic.name, index, null, new OfflineLog('', `partition ${name}`, this.logs.configFor(topic.configs)), this.dirs);
     }
     // A new partition, or one never created: placed on the online directory with the fewest
     // partitions; a directory that fails while it is created goes offline and the next one is tried.
@@ -393,8 +411,8 @@ export class TopicRegistry {
         if (!(e instanceof LogError)) throw e;
         this.log.error('partition log could not be opened', { topic: topic.name, partition: index, dir, err: e });
         this.dirs.reportFailure(at, e);
-        if (this.dirs.isOnline(at)) return new HostedPartition(topic.name, index, at, new OfflineLog(`partition ${name}`, this.logs.configFor(topic.configs)), this.dirs, true);
-        if (logDir !== null) return new HostedPartition(topic.name, index, at, new OfflineLog(`partition ${name}`, this.logs.configFor(topic.configs)), this.dirs, true);
+        if (this.dirs.isOnline(at)) return new HostedPartition(topic.name, index, at, new OfflineLog(dir, `partition ${name}`, this.logs.configFor(topic.configs)), this.dirs, true);
+        if (logDir !== null) return new HostedPartition(topic.name, index, at, new OfflineLog(dir, `partition ${name}`, this.logs.configFor(topic.configs)), this.dirs, true);
         continue;
       }
       try {

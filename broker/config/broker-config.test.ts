@@ -358,3 +358,16 @@ describe('file size', () => {
     expect(failure({ file: p }).message).toMatch(/has 4194305 bytes, more than the 4194304 a config file may have/);
   });
 });
+
+describe('tiered storage keys', () => {
+  it('are acted on, with their defaults, and an S3 store needs a bucket', () => {
+    const c = cfg('remote.log.storage.system.enable=true');
+    expect([c.remoteLogStorageSystemEnable, c.strataTieredStore, c.strataTieredS3Bucket, c.remoteFetchMaxWaitMs]).toEqual([true, 'local', null, 500]);
+    const e = fails('remote.log.storage.system.enable=true', 'strata.tiered.store=s3');
+    expect(e.key).toBe('strata.tiered.s3.bucket');
+    expect(cfg('remote.log.storage.system.enable=true', 'strata.tiered.store=s3', 'strata.tiered.s3.bucket=strata-a').strataTieredS3Bucket).toBe('strata-a');
+    expect(fails('strata.tiered.s3.bucket=Not_A_Bucket').key).toBe('strata.tiered.s3.bucket');
+    expect(fails('strata.tiered.upload.part.bytes=1024').key).toBe('strata.tiered.upload.part.bytes');
+    expect(fails('remote.log.manager.task.retry.backoff.ms=60000').key).toBe('remote.log.manager.task.retry.backoff.ms');
+  });
+});

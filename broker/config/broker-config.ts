@@ -226,6 +226,17 @@ export function loadBrokerConfig(options: LoadOptions): LoadResult {
     );
   }
 
+  // Tiered storage needs somewhere to put segments; an S3 store without a bucket cannot start.
+  if (d.remoteLogStorageSystemEnable && d.strataTieredStore === 's3' && d.strataTieredS3Bucket === null) {
+    throw new ConfigError('strata.tiered.store=s3 needs strata.tiered.s3.bucket (remote.log.storage.system.enable is true)', 'strata.tiered.s3.bucket');
+  }
+  if (d.remoteLogManagerTaskRetryBackoffMs > d.remoteLogManagerTaskRetryBackoffMaxMs) {
+    throw new ConfigError(
+      `remote.log.manager.task.retry.backoff.ms (${d.remoteLogManagerTaskRetryBackoffMs}) must not exceed remote.log.manager.task.retry.backoff.max.ms (${d.remoteLogManagerTaskRetryBackoffMaxMs})`,
+      settings.has('remote.log.manager.task.retry.backoff.ms') ? 'remote.log.manager.task.retry.backoff.ms' : 'remote.log.manager.task.retry.backoff.max.ms',
+    );
+  }
+
   const raw = new Map<string, string>();
   for (const [key, s] of settings) raw.set(key, brokerKey(key)!.type === 'password' ? '[hidden]' : s.text);
 

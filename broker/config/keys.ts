@@ -36,6 +36,7 @@ export const BROKER_GROUPS = [
   { id: 'log', title: 'Log' },
   { id: 'network', title: 'Network' },
   { id: 'security', title: 'Security' },
+  { id: 'tiered', title: 'Tiered storage' },
   { id: 'strata', title: 'Strata' },
 ] as const;
 
@@ -48,7 +49,6 @@ const NOT_CONTROLLER = 'Strata has no KRaft controller quorum: one process serve
 const SINGLE_NODE = 'Strata runs as a single node: there is no other broker and no follower replica.';
 const NO_TLS = 'Only PLAINTEXT listeners exist today; TLS and SASL settings are read but not used.';
 const EVENT_LOOP = "Strata serves every connection and request from Node's event loop; there is no thread pool to size.";
-const NO_TIERING = 'Tiered storage is not part of this build yet.';
 const NO_SHARE_GROUPS = 'Share groups (KIP-932) are not supported.';
 
 function eachEntry(allowed: string, parse: (entry: string) => object | string, nonEmpty: boolean) {
@@ -653,23 +653,118 @@ export const BROKER_KEYS = [
     importance: 'medium',
     doc: 'With tiered storage, age after which segments already uploaded are deleted locally; -2 means log.retention.ms. Default for local.retention.ms.',
     validator: atLeast(-2),
-    inert: true,
-    inertReason: NO_TIERING,
   }),
   long('log.local.retention.bytes', -2, {
     group: 'log',
     importance: 'medium',
     doc: 'With tiered storage, local size beyond which uploaded segments are deleted locally; -2 means log.retention.bytes. Default for local.retention.bytes.',
     validator: atLeast(-2),
-    inert: true,
-    inertReason: NO_TIERING,
   }),
   bool('remote.log.storage.system.enable', false, {
-    group: 'log',
+    group: 'tiered',
     importance: 'medium',
-    doc: "Kafka's switch for tiered storage on the broker.",
-    inert: true,
-    inertReason: NO_TIERING,
+    doc:
+      'Turns tiered storage on for this broker: topics with remote.storage.enable=true upload closed segments to the object store chosen by strata.tiered.store and read them back. ' +
+      'At start-up the store is checked (bucket exists, write, read back, conditional write, delete); a failure stops start-up.',
+  }),
+  int('remote.log.manager.task.interval.ms', 30_000, {
+    group: 'tiered',
+    importance: 'low',
+    doc: 'How often each tiered partition is checked for segments to upload and for remote segments past retention.',
+    validator: atLeast(1),
+  }),
+  long('remote.log.manager.task.retry.backoff.ms', 500, {
+    group: 'tiered',
+    importance: 'low',
+    doc: 'First wait before a failed upload or remote deletion of a partition is tried again; it doubles per failure, with jitter.',
+    validator: atLeast(1),
+  }),
+  long('remote.log.manager.task.retry.backoff.max.ms', 30_000, {
+    group: 'tiered',
+    importance: 'low',
+    doc: 'Longest wait between two attempts of a failing upload or remote deletion.',
+    validator: atLeast(1),
+  }),
+  int('remote.log.manager.copier.thread.pool.size', 10, {
+    group: 'tiered',
+    importance: 'medium',
+    doc: 'Segment uploads in flight at once, across all partitions (Strata uploads from the event loop; this bounds concurrency, not threads).',
+    validator: atLeast(1),
+  }),
+  long('remote.log.manager.copy.max.bytes.per.second', LONG_NEVER, {
+    group: 'tiered',
+    importance: 'medium',
+    doc: 'Upload bandwidth across all partitions, in bytes per second.',
+    validator: atLeast(1),
+  }),
+  int('remote.fetch.max.wait.ms', 500, {
+    group: 'tiered',
+    importance: 'medium',
+    doc:
+      'Longest a Fetch waits for the remote reads it needs. A partition whose remote read has not finished by then is answered with no records and no error, as Kafka does, and the client fetches again.',
+    validator: atLeast(1),
+  }),
+  choice('strata.tiered.store', 'local', ['local', 's3'], {
+    group: 'tiered',
+    importance: 'high',
+    doc: 'Where uploaded segments go: local (a directory, strata.tiered.local.dir; for development) or s3 (any S3-compatible endpoint, strata.tiered.s3.*).',
+  }),
+  str('strata.tiered.local.dir', null, {
+    group: 'tiered',
+    importance: 'medium',
+    defaultDoc: 'the first log directory with -tiered appended',
+    doc: 'Directory of the local store.',
+    validator: custom<string>('a non-empty path', (s) => (s.trim() === '' ? 'is empty' : null)),
+  }),
+  str('strata.tiered.s3.endpoint', null, {
+    group: 'tiered',
+    importance: 'high',
+    defaultDoc: "AWS S3's own endpoint for the region",
+    doc: 'URL of an S3-compatible endpoint, e.g. http://127.0.0.1:7070. Credentials come from the AWS SDK\'s default chain (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, shared config files, web identity, instance roles).',
+    validator: custom<string>('an http:// or https:// URL', (s) => (/^https?:\/\/[^\s/]+/.test(s) ? null : 'is not an http:// or https:// URL')),
+  }),
+  str('strata.tiered.s3.region', 'us-east-1', {
+    group: 'tiered',
+    importance: 'medium',
+    doc: 'Region of the bucket.',
+    validator: custom<string>('a region name', (s) => (/^[a-z0-9-]{1,64}$/.test(s) ? null : 'is not a region name (lower-case letters, digits, dashes)')),
+  }),
+  str('strata.tiered.s3.bucket', null, {
+    group: 'tiered',
+    importance: 'high',
+    defaultDoc: 'none; required with strata.tiered.store=s3',
+    doc: 'The bucket; it must exist.',
+    validator: custom<string>('an S3 bucket name', (s) => (/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(s) ? null : 'is not a valid bucket name (3 to 63 lower-case letters, digits, dots, dashes)')),
+  }),
+  str('strata.tiered.s3.prefix', '', {
+    group: 'tiered',
+    importance: 'medium',
+    doc: 'Prefix of every key this cluster writes in the bucket; objects go under <prefix>/<cluster id>/<topic>-<topic id>/<partition>/.',
+    validator: custom<string>("a key prefix without '..' or a leading '/'", (s) =>
+      s.startsWith('/') || s.split('/').some((x) => x === '..' || x === '.') ? "starts with '/' or has a '.' or '..' segment" : null),
+  }),
+  bool('strata.tiered.s3.path.style', false, {
+    group: 'tiered',
+    importance: 'medium',
+    doc: 'Path-style addressing (http://host/bucket/key) instead of virtual-hosted style; most S3-compatible servers need it.',
+  }),
+  int('strata.tiered.s3.request.timeout.ms', 30_000, {
+    group: 'tiered',
+    importance: 'low',
+    doc: 'Deadline of one request to the store, connection included; a store that stops answering fails the request instead of hanging it.',
+    validator: atLeast(1),
+  }),
+  int('strata.tiered.upload.part.bytes', 16 * MiB, {
+    group: 'tiered',
+    importance: 'low',
+    doc: 'Segments larger than this go up as multipart uploads of parts this size; one part is in memory at a time per upload.',
+    validator: between(5 * MiB, 1024 * MiB),
+  }),
+  long('strata.tiered.cache.memory.bytes', 64 * MiB, {
+    group: 'tiered',
+    importance: 'medium',
+    doc: 'Memory for remote segment data and indexes read back from the store (least recently used chunks go first). Sequential readers are served from 1 MiB chunks, which is their read-ahead.',
+    validator: atLeast(MiB),
   }),
   int('num.recovery.threads.per.data.dir', 2, {
     group: 'log',

@@ -95,7 +95,6 @@ describe('validateTopicConfigs', () => {
   it('refuses the values Strata cannot honour, naming the key and why, but opens stored ones', () => {
     for (const [key, text, why] of [
       ['preallocate', 'true', /does not preallocate/],
-      ['remote.storage.enable', 'true', /tiered storage is not part of this build/],
       ['compression.lz4.level', '5', /single compression mode/],
     ] as const) {
       const r = validateTopicConfigs({ [key]: text });

@@ -49,7 +49,7 @@ function topic<N extends string, V>(def: KeyDef<N, V>, brokerKeys: readonly stri
 // Kafka rates every topic key MEDIUM.
 const T = { group: 'topic', importance: 'medium' } as const;
 const MiB = 1024 * 1024;
-const NO_TIERING = 'Tiered storage is not part of this build yet; as on a Kafka broker with remote storage off, this has no effect (remote.storage.enable=true is refused).';
+const NOT_TIERING_YET = 'Strata\'s tiered storage does not act on this key yet: uploads go on and uploaded segments stay until retention.* removes them.';
 const SINGLE_NODE = 'Strata runs as a single node: there is no other broker and no follower replica.';
 
 const THROTTLED_REPLICAS = custom<readonly string[]>("'*' or partitionId:brokerId entries", (entries) => {
@@ -140,8 +140,6 @@ export const TOPIC_KEYS = [
       ...T,
       doc: 'With tiered storage, local size beyond which uploaded segments are deleted locally; -2 means retention.bytes.',
       validator: atLeast(-2),
-      inert: true,
-      inertReason: NO_TIERING,
     }),
     ['log.local.retention.bytes'],
     (b) => b.logLocalRetentionBytes,
@@ -151,8 +149,6 @@ export const TOPIC_KEYS = [
       ...T,
       doc: 'With tiered storage, age after which uploaded segments are deleted locally; -2 means retention.ms.',
       validator: atLeast(-2),
-      inert: true,
-      inertReason: NO_TIERING,
     }),
     ['log.local.retention.ms'],
     (b) => b.logLocalRetentionMs,
@@ -214,7 +210,7 @@ export const TOPIC_KEYS = [
     (b) => b.logPreallocate,
   ),
   topic(
-    bool('remote.log.copy.disable', false, { ...T, doc: 'With tiered storage, stop uploading segments and keep what was uploaded read-only.', inert: true, inertReason: NO_TIERING }),
+    bool('remote.log.copy.disable', false, { ...T, doc: 'With tiered storage, stop uploading segments and keep what was uploaded read-only.', inert: true, inertReason: NOT_TIERING_YET }),
     [],
   ),
   topic(
@@ -222,11 +218,11 @@ export const TOPIC_KEYS = [
       ...T,
       doc: 'With tiered storage, delete the uploaded segments when remote.storage.enable is turned off.',
       inert: true,
-      inertReason: NO_TIERING,
+      inertReason: NOT_TIERING_YET,
     }),
     [],
   ),
-  topic(bool('remote.storage.enable', false, { ...T, doc: 'Whether the topic\'s closed segments move to object storage. Tiered storage is not part of this build yet: true is refused with INVALID_CONFIG.' }), []),
+  topic(bool('remote.storage.enable', false, { ...T, doc: 'Whether the topic\'s closed segments move to object storage (needs remote.log.storage.system.enable on the broker).' }), []),
   topic(
     long('retention.bytes', -1, { ...T, doc: 'Size a partition may reach before its oldest segments are deleted (delete policy); -1 means no size limit.' }),
     ['log.retention.bytes'],
@@ -280,9 +276,6 @@ const UNHONOURED_VALUES: Readonly<Record<string, (value: unknown) => string | nu
     v === 1 || v === 9
       ? null
       : "Strata's lz4 encoder has a single compression mode (lz4's fast one, Kafka's level 1), so it cannot honour another level; 1 and the default 9 are accepted",
-  // Tiered storage: lift when the tiering work lands. Kafka refuses remote.storage.enable=true the
-  // same way on a broker with remote.log.storage.system.enable=false.
-  'remote.storage.enable': (v) => (v === true ? 'tiered storage is not part of this build yet, so a topic cannot be configured with remote log storage' : null),
 };
 
 type AnyTopicKeyDef = TopicKeyDef<string, unknown>;

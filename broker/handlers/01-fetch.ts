@@ -7,6 +7,12 @@
 // first partition with data is returned whole even when larger, so a consumer can always progress.
 // Long poll: when fewer than MinBytes are ready the request waits, up to MaxWaitMs, for appends to any
 // of its partitions. A partition in an offline log directory answers KAFKA_STORAGE_ERROR.
+// Tiered topics: an offset in [log start, local log start) is read from the bucket. Every such
+// partition of the request is read at once (each gets its share of MaxBytes up front); the answer
+// waits for them up to remote.fetch.max.wait.ms, then a partition still being read gets no records
+// and no error (as Kafka's DelayedRemoteFetch on expiry: the client simply fetches again), and one
+// whose read failed gets KAFKA_STORAGE_ERROR, which clients retry. A request with remote reads is
+// answered without a long poll.
 import type * as G from '../protocol/generated/index.js';
 import { defaultFetchResponse, defaultFetchResponsePartitionData } from '../protocol/generated/index.js';
 import { ErrorCode } from '../protocol/error-codes.js';
@@ -18,8 +24,16 @@ const READ_COMMITTED = 1;
 /** A ceiling on one request's wait, whatever MaxWaitMs says. */
 const FETCH_WAIT_MAX_MS = 30_000;
 
-function readAll(ctx: BrokerContext, req: G.FetchRequest, info: RequestInfo, lease: BufferLease): { res: G.FetchResponse; bytes: number; keys: string[] } {
+/** A partition of the request to be read from the bucket. */
+interface RemoteJob {
+  out: G.FetchResponsePartitionData;
+  topic: string;
+  run: () => Promise<{ records: Buffer; bytes: number }>;
+}
+
+function readAll(ctx: BrokerContext, req: G.FetchRequest, info: RequestInfo, lease: BufferLease): { res: G.FetchResponse; bytes: number; keys: string[]; remote: RemoteJob[] } {
   const res = defaultFetchResponse();
+  const remote: RemoteJob[] = [];
   const committed = req.isolationLevel === READ_COMMITTED;
   let budget = info.version >= 3 ? req.maxBytes : Number.MAX_SAFE_INTEGER;
   let total = 0;
@@ -63,6 +77,16 @@ function readAll(ctx: BrokerContext, req: G.FetchRequest, info: RequestInfo, lea
           out.records = Buffer.alloc(0);
           return out;
         }
+        const tiered = ctx.tiered;
+        if (fetchOffset < log.localLogStartOffset && tiered !== null) {
+          const share = Math.min(p.partitionMaxBytes, budget);
+          const minOne = total === 0 && remote.length === 0;
+          budget -= share;
+          out.records = Buffer.alloc(0);
+          const where = { topic: topic.name, topicId: topic.id, partition: p.partition, log };
+          remote.push({ out, topic: topic.name, run: () => tiered.read(where, fetchOffset, share, upTo, minOne) });
+          return out;
+        }
         try {
           const read = log.read(fetchOffset, Math.min(p.partitionMaxBytes, budget), upTo, total === 0, false, lease.alloc);
           out.records = read.records;
@@ -77,7 +101,41 @@ function readAll(ctx: BrokerContext, req: G.FetchRequest, info: RequestInfo, lea
       }),
     };
   });
-  return { res, bytes: total, keys };
+  return { res, bytes: total, keys, remote };
+}
+
+/** Runs the remote reads together, bounded by remote.fetch.max.wait.ms; returns the bytes read. */
+async function readRemote(ctx: BrokerContext, jobs: RemoteJob[], info: RequestInfo): Promise<number> {
+  const waitMs = ctx.tiered!.fetchMaxWaitMs;
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<void>((r) => (timer = setTimeout(r, waitMs)));
+  let bytes = 0;
+  const settled = jobs.map((job) =>
+    job.run().then(
+      (r) => ({ job, ok: true as const, r }),
+      (e: unknown) => ({ job, ok: false as const, e }),
+    ),
+  );
+  const results: ({ job: RemoteJob; ok: true; r: { records: Buffer; bytes: number } } | { job: RemoteJob; ok: false; e: unknown } | null)[] = jobs.map(() => null);
+  settled.forEach((p, i) => void p.then((x) => (results[i] = x)));
+  await Promise.race([Promise.all(settled), expired]);
+  clearTimeout(timer);
+  for (const x of results) {
+    // Still running at the deadline: no records, no error; its result is dropped when it lands.
+    if (x === null) continue;
+    if (x.ok) {
+      x.job.out.records = x.r.records;
+      bytes += x.r.bytes;
+      if (x.r.bytes > 0) ctx.metrics.bytesOut.inc({ topic: x.job.topic }, x.r.bytes);
+    } else {
+      const code = (x.e as { errorCode?: unknown }).errorCode;
+      if (typeof code !== 'number' || code === ErrorCode.KAFKA_STORAGE_ERROR) {
+        ctx.log.warn('remote fetch failed', { topic: x.job.topic, partition: x.job.out.partitionIndex, client: info.header.clientId, err: x.e });
+      }
+      x.job.out.errorCode = typeof code === 'number' ? code : ErrorCode.KAFKA_STORAGE_ERROR;
+    }
+  }
+  return bytes;
 }
 
 export const fetchHandler: ApiHandler = {
@@ -90,7 +148,12 @@ export const fetchHandler: ApiHandler = {
       // Record data is read into pooled buffers; they go back once the response is written, or at
       // once for a read that a long poll discards.
       const lease = ctx.readBuffers.lease();
-      const { res, bytes, keys } = readAll(ctx, req, info, lease);
+      const { res, bytes: localBytes, keys, remote } = readAll(ctx, req, info, lease);
+      const bytes = localBytes + (remote.length > 0 ? await readRemote(ctx, remote, info) : 0);
+      if (remote.length > 0) {
+        info.onResponseReleased(() => lease.release());
+        return res;
+      }
       const hasError = res.responses.some((t) => t.partitions.some((p) => p.errorCode !== ErrorCode.NONE));
       const left = deadline - ctx.nowMs();
       if (bytes >= req.minBytes || hasError || left <= 0 || keys.length === 0 || !(await ctx.fetchWakeup.wait(keys, left))) {

@@ -1,9 +1,10 @@
-// ListOffsets (key 2), v1-11. Timestamps: -2 earliest (log start), -1 latest (the high watermark, or
-// the last stable offset for read_committed), -3 the offset of the largest timestamp (v7+), -4 the
-// earliest local offset (v9+; equal to the log start until tiered storage), -5 the latest tiered
-// offset (v9+; -1 until tiered storage), otherwise the first offset whose timestamp is at least the
-// one asked for, or offset -1 when there is none. A partition in an offline log directory answers
-// KAFKA_STORAGE_ERROR with offset -1.
+// ListOffsets (key 2), v1-11. Timestamps: -2 earliest (the log start, remote part included), -1
+// latest (the high watermark, or the last stable offset for read_committed), -3 the offset of the
+// largest timestamp (v7+), -4 the first offset on local disk (v9+, KIP-1005), -5 the last offset in
+// the bucket (v9+, KIP-1005; -1 when nothing is there or the topic is not tiered), otherwise the first
+// offset whose timestamp is at least the one asked for, or offset -1 when there is none. Timestamp
+// lookups search local segments only (not yet the remote time indexes). A partition in an offline
+// log directory answers KAFKA_STORAGE_ERROR with offset -1.
 import type * as G from '../protocol/generated/index.js';
 import { defaultListOffsetsResponse } from '../protocol/generated/index.js';
 import { ErrorCode } from '../protocol/error-codes.js';
@@ -50,16 +51,25 @@ export const listOffsetsHandler: ApiHandler = {
           try {
             switch (p.timestamp) {
               case EARLIEST:
-              case EARLIEST_LOCAL:
                 out.offset = BigInt(log.logStartOffset);
+                out.leaderEpoch = epoch;
+                break;
+              case EARLIEST_LOCAL:
+                out.offset = BigInt(log.localLogStartOffset);
                 out.leaderEpoch = epoch;
                 break;
               case LATEST:
                 out.offset = BigInt(req.isolationLevel === READ_COMMITTED ? log.lastStableOffset : log.highWatermark);
                 out.leaderEpoch = epoch;
                 break;
-              case LATEST_TIERED:
+              case LATEST_TIERED: {
+                const tiered = topic !== undefined && log.config.remoteStorageEnable ? (ctx.tiered?.latestTieredOffset(topic.id, p.partitionIndex) ?? -1) : -1;
+                if (tiered >= 0) {
+                  out.offset = BigInt(tiered);
+                  out.leaderEpoch = epoch;
+                }
                 break;
+              }
               case MAX_TIMESTAMP: {
                 const found = log.maxTimestampOffset();
                 if (found !== null) {

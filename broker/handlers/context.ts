@@ -34,6 +34,24 @@ export interface BrokerContext {
   readonly groups: GroupCoordinatorApi;
   /** Pooled buffers that Fetch reads record data into (see net/read-buffers.ts). */
   readonly readBuffers: ReadBufferPool;
+  /** Reads below the local log start of tiered topics; null when tiered storage is off. */
+  readonly tiered: TieredReads | null;
+}
+
+/** Tiered storage as Fetch and ListOffsets see it (broker/tiered/remote-log-manager.ts). */
+export interface TieredReads {
+  /** remote.fetch.max.wait.ms: the longest a Fetch waits for its remote reads. */
+  readonly fetchMaxWaitMs: number;
+  /** Whole batches from the bucket; rejects with an error carrying a Kafka `errorCode`. */
+  read(
+    p: { topic: string; topicId: string; partition: number; log: import('../log/partition-log.js').TieredLogView },
+    fetchOffset: number,
+    maxBytes: number,
+    maxOffsetExclusive: number,
+    minOneBatch: boolean,
+  ): Promise<{ records: Buffer; bytes: number; firstOffset: number }>;
+  /** ListOffsets LATEST_TIERED (-5): the last offset in the bucket, -1 when none. */
+  latestTieredOffset(topicId: string, partition: number): number;
 }
 
 /** The log directories as DescribeLogDirs sees them. */

@@ -15,6 +15,7 @@ export const LogErrorCode = {
   KAFKA_STORAGE_ERROR: 56,
   UNSUPPORTED_COMPRESSION_TYPE: 76,
   INVALID_RECORD: 87,
+  OFFSET_MOVED_TO_TIERED_STORAGE: 109,
 } as const;
 export type LogErrorName = keyof typeof LogErrorCode;
 

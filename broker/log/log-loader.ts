@@ -204,7 +204,12 @@ export function loadLog(opts: LoadOptions): LoadedLog {
     }
     report.cleanShutdown = clean;
 
-    let logStartOffset = Math.max(logStartChecked ?? 0, segments[0]?.baseOffset ?? 0);
+    // A tiered log's start may lie below its first local segment (the rest is in the bucket), so
+    // the checkpoint is kept; otherwise the first segment is the floor.
+    let logStartOffset =
+      config.remoteStorageEnable && logStartChecked !== null && logStartChecked !== undefined
+        ? logStartChecked
+        : Math.max(logStartChecked ?? 0, segments[0]?.baseOffset ?? 0);
     if (segments.length === 0) {
       segments.push(LogSegment.create(dir, logStartOffset, config, nowMs, faults, random));
     } else if (segments.at(-1)!.nextOffset < logStartOffset) {

@@ -30,8 +30,8 @@ import { CheckpointFormatError, formatCheckpoint, fsyncDir, readOffsetCheckpoint
 import { type CleaningPlan, OffsetMap, filterBatch, planCleaning } from './cleaner.js';
 import type { LeaderEpochCache } from './leader-epoch-cache.js';
 import { CLEAN_SHUTDOWN_FILE, HIGH_WATERMARK_FILE, LOG_START_OFFSET_FILE, RECOVERY_POINT_FILE, loadLog } from './log-loader.js';
-import type { ProducerBatch, ProducerStateManager } from './producer-state.js';
-import { LogSegment, type StoredBatch } from './segment.js';
+import { SNAPSHOT_FILE_SUFFIX, type ProducerBatch, type ProducerStateManager } from './producer-state.js';
+import { LogSegment, segmentFileName, type StoredBatch } from './segment.js';
 import {
   NO_TIMESTAMP,
   decompressedBatchBytesMax,
@@ -83,6 +83,54 @@ export interface CompactionResult {
   durationMs: number;
 }
 
+/** A closed local segment as tiered storage sees it: its offsets and the files to upload. */
+export interface TieredSegment {
+  baseOffset: number;
+  /** One past its last offset. */
+  nextOffset: number;
+  sizeBytes: number;
+  /** Largest record timestamp (-1 when none), for remote time retention. */
+  maxTimestampMs: number;
+  logFile: string;
+  offsetIndexFile: string;
+  timeIndexFile: string;
+  /** The producer state snapshot taken at its roll (named by nextOffset), or null when gone. */
+  producerSnapshotFile: string | null;
+}
+
+/**
+ * The narrow part of a partition log that tiered storage drives (broker/tiered/): it reads closed
+ * segments and the committed bound, records what the bucket holds, and moves the whole log's start
+ * when remote retention deletes. Kafka's UnifiedLog plays this part for its RemoteLogManager.
+ */
+export interface TieredLogView {
+  readonly dir: string;
+  /** Whole log's start, remote part included. */
+  readonly logStartOffset: number;
+  /** First offset on local disk (Kafka's localLogStartOffset). */
+  readonly localLogStartOffset: number;
+  readonly highWatermark: number;
+  readonly lastStableOffset: number;
+  readonly logEndOffset: number;
+  /** Every offset below this is recorded as uploaded (0 until the first markUploadedBelow). */
+  readonly uploadedBelow: number;
+  readonly config: Readonly<LogConfig>;
+  /** False once the log is closed, deleted or offline: tiered work on it stops. */
+  readonly usable: boolean;
+  /** Closed segments (never the active one), oldest first. */
+  closedSegments(): TieredSegment[];
+  /** Bytes on local disk, the active segment included. */
+  sizeBytes(): number;
+  /** Leader epoch entries (epoch → start offset), oldest first. */
+  leaderEpochs(): readonly { epoch: number; startOffset: number }[];
+  /** Records that the bucket holds every offset below `offset` (a confirmed upload); local segments
+   *  wholly below it may then go by local retention. Never moves back. */
+  markUploadedBelow(offset: number): void;
+  /** Remote retention deleted everything below `offset`: the whole log's start moves there (never
+   *  back, never past the local log start's segments' end, never past the high watermark). */
+  advanceLogStartOffset(offset: number): void;
+}
+
 /** Bytes a compaction pass reads between two calls to its pace function. */
 const COMPACTION_CHUNK_BYTES = 4 * 1024 * 1024;
 
@@ -122,7 +170,7 @@ function scheduleTimer(delayMs: number, task: () => void): () => void {
 
 type LogState = 'open' | 'closed' | 'deleted';
 
-export class PartitionLog {
+export class PartitionLog implements TieredLogView {
   readonly dir: string;
   /** How the open went (clean or recovered, what was cut); tests read it. */
   readonly loadReport: Readonly<LoadReport>;
@@ -158,6 +206,8 @@ export class PartitionLog {
   #compacting = false;
   /** The I/O failure that took this log offline, or null. */
   #failure: unknown = null;
+  /** Tiered storage holds every offset below this (remote.storage.enable); see markUploadedBelow. */
+  #uploadedBelow = 0;
 
   private constructor(
     opts: Required<Pick<PartitionLogOptions, 'dir' | 'config' | 'nowMs' | 'logger' | 'faults' | 'schedule' | 'random'>> & Pick<PartitionLogOptions, 'diskSpace' | 'onFailure'>,
@@ -238,6 +288,57 @@ export class PartitionLog {
 
   get logEndOffset(): number {
     return this.#active.nextOffset;
+  }
+
+  /**
+   * First offset on local disk. Equal to the log start unless the topic is tiered: then local
+   * segments uploaded and past local retention are gone while the log start stays the whole log's.
+   */
+  get localLogStartOffset(): number {
+    return Math.max(this.#logStartOffset, this.#segments[0]!.baseOffset);
+  }
+
+  get uploadedBelow(): number {
+    return this.#uploadedBelow;
+  }
+
+  get usable(): boolean {
+    return this.#state === 'open' && this.#failure === null;
+  }
+
+  closedSegments(): TieredSegment[] {
+    this.#checkUsable();
+    const snapshots = new Set(this.#producers.snapshotOffsets());
+    return this.#segments.slice(0, -1).map((seg) => ({
+      baseOffset: seg.baseOffset,
+      nextOffset: seg.nextOffset,
+      sizeBytes: seg.sizeBytes,
+      maxTimestampMs: seg.maxTimestamp,
+      logFile: seg.logFile,
+      offsetIndexFile: seg.offsetIndex.file,
+      timeIndexFile: seg.timeIndex.file,
+      producerSnapshotFile: snapshots.has(seg.nextOffset) ? path.join(this.dir, segmentFileName(seg.nextOffset, SNAPSHOT_FILE_SUFFIX)) : null,
+    }));
+  }
+
+  markUploadedBelow(offset: number): void {
+    this.#checkUsable();
+    assert.ok(Number.isSafeInteger(offset) && offset <= this.#highWatermark, `uploaded below ${offset}, above the high watermark ${this.#highWatermark}`);
+    if (offset <= this.#uploadedBelow) return;
+    this.#uploadedBelow = offset;
+    for (const seg of this.#segments) if (seg.state === 'closed' && seg.nextOffset <= offset) seg.markUploaded();
+  }
+
+  advanceLogStartOffset(offset: number): void {
+    this.#checkUsable();
+    if (offset <= this.#logStartOffset) return;
+    // Remote retention deletes only uploaded data, all of it below the high watermark.
+    const to = Math.min(offset, this.#highWatermark);
+    this.#mutate('logStartOffset', () => {
+      this.#setLogStartOffset(to);
+      this.#deleteSegmentsWhile((_seg, next) => next.baseOffset <= this.#logStartOffset, 'log start offset', true);
+    });
+    this.#checkInvariants();
   }
 
   get highWatermark(): number {
@@ -462,6 +563,10 @@ export class PartitionLog {
     if (fetchOffset < this.#logStartOffset || fetchOffset > logEnd) {
       throw new LogError('OFFSET_OUT_OF_RANGE', `fetch offset ${fetchOffset} is outside the log [${this.#logStartOffset}, ${logEnd}]`);
     }
+    if (fetchOffset < this.localLogStartOffset) {
+      // Kafka's answer to a follower; a consumer's fetch is served from the bucket before it gets here.
+      throw new LogError('OFFSET_MOVED_TO_TIERED_STORAGE', `fetch offset ${fetchOffset} is below the local log start ${this.localLogStartOffset}; it is in tiered storage`);
+    }
     const bound = Math.min(maxOffsetExclusive, logEnd);
     if (fetchOffset >= bound) return { records: EMPTY, firstOffset: fetchOffset, bytes: 0 };
     try {
@@ -590,6 +695,7 @@ export class PartitionLog {
    */
   deleteSegmentsByRetention(): number {
     this.#checkUsable();
+    if (this.#config.remoteStorageEnable) return this.#deleteLocalSegmentsByRetention();
     let deleted = 0;
     this.#mutate('retention', () => {
       const { retentionMs, retentionBytes, cleanupPolicy } = this.#config;
@@ -806,8 +912,44 @@ export class PartitionLog {
     this.#segments[i] = fresh;
   }
 
-  /** Deletes the oldest segments while `shouldDelete` holds; returns how many. */
-  #deleteSegmentsWhile(shouldDelete: (seg: LogSegment, next: LogSegment) => boolean, reason: string): number {
+  /**
+   * A tiered log's local retention: local.retention.ms then local.retention.bytes (-2: retention.*),
+   * over segments whose upload is recorded only, so a backlog of uploads keeps local segments past
+   * local retention rather than lose them. The log start offset stays where it is (the data is in
+   * the bucket); segments wholly below it go whatever their upload state. Whole-log retention of
+   * uploaded data is the tiered manager's (remote retention), which moves the log start.
+   */
+  #deleteLocalSegmentsByRetention(): number {
+    let deleted = 0;
+    this.#mutate('retention', () => {
+      const c = this.#config;
+      const localMs = c.localRetentionMs === -2 ? c.retentionMs : c.localRetentionMs;
+      const localBytes = c.localRetentionBytes === -2 ? c.retentionBytes : c.localRetentionBytes;
+      const uploaded = (seg: LogSegment) => seg.nextOffset <= this.#uploadedBelow;
+      if (localMs >= 0) {
+        const nowMs = this.#now();
+        deleted += this.#deleteSegmentsWhile((seg) => uploaded(seg) && nowMs - seg.largestTimestampForRetention() > localMs, 'local.retention.ms', false);
+      }
+      if (localBytes >= 0) {
+        let excess = this.sizeBytes() - localBytes;
+        deleted += this.#deleteSegmentsWhile((seg) => {
+          if (!uploaded(seg) || excess - seg.sizeBytes < 0) return false;
+          excess -= seg.sizeBytes;
+          return true;
+        }, 'local.retention.bytes', false);
+      }
+      deleted += this.#deleteSegmentsWhile((_seg, next) => next.baseOffset <= this.#logStartOffset, 'log start offset', true);
+    });
+    this.#checkInvariants();
+    return deleted;
+  }
+
+  /**
+   * Deletes the oldest segments while `shouldDelete` holds; returns how many. With `moveLogStart`
+   * the log start follows (plain retention); a tiered log's local retention leaves it, since the
+   * deleted data stays readable from the bucket.
+   */
+  #deleteSegmentsWhile(shouldDelete: (seg: LogSegment, next: LogSegment) => boolean, reason: string, moveLogStart = true): number {
     let count = 0;
     while (count < this.#segments.length - 1) {
       const seg = this.#segments[count]!;
@@ -820,7 +962,7 @@ export class PartitionLog {
     const doomed = this.#segments.slice(0, count);
     const newStart = this.#segments[count]!.baseOffset;
     // The new start is on disk before any file goes, so a crash in between never exposes a hole.
-    if (newStart > this.#logStartOffset) this.#setLogStartOffset(newStart);
+    if (moveLogStart && newStart > this.#logStartOffset) this.#setLogStartOffset(newStart);
     for (const seg of doomed) {
       this.#retire(seg);
       this.#segments.shift();
@@ -1035,6 +1177,7 @@ export class PartitionLog {
     );
     assert.ok(this.#recoveryPoint <= end, `recovery point ${this.#recoveryPoint} beyond log end ${end}`);
     assert.ok(this.#segments.length > 0 && this.#active.state === 'active', 'the last segment must be the active one');
-    assert.ok(this.#segments[0]!.baseOffset <= this.#logStartOffset, 'the first segment starts above the log start');
+    // A tiered log keeps its log start below the local segments once uploaded ones are deleted.
+    assert.ok(this.#config.remoteStorageEnable || this.#segments[0]!.baseOffset <= this.#logStartOffset, 'the first segment starts above the log start');
   }
 }

@@ -79,6 +79,17 @@ export interface LogConfig {
   fileDeleteDelayMs: number;
   /** min.insync.replicas: checked by the produce path for acks=all (see effectiveMinIsr). */
   minInsyncReplicas: number;
+  /**
+   * remote.storage.enable, and the broker's remote.log.storage.system.enable: closed segments are
+   * uploaded, and a local segment is deleted only once its upload is recorded (markUploadedBelow),
+   * by local.retention.* instead of retention.*; the log start offset then stays the whole log's
+   * start, below the local one.
+   */
+  remoteStorageEnable: boolean;
+  /** local.retention.ms (-2 = retention.ms, -1 = unlimited). */
+  localRetentionMs: number;
+  /** local.retention.bytes (-2 = retention.bytes, -1 = unlimited). */
+  localRetentionBytes: number;
 }
 
 export const COMPRESSION_TYPES = ['producer', 'uncompressed', 'gzip', 'snappy', 'lz4', 'zstd'] as const;
@@ -110,6 +121,9 @@ export const DEFAULT_LOG_CONFIG: Readonly<LogConfig> = Object.freeze({
   compressionZstdLevel: 3,
   fileDeleteDelayMs: 60_000,
   minInsyncReplicas: 1,
+  remoteStorageEnable: false,
+  localRetentionMs: -2,
+  localRetentionBytes: -2,
 });
 
 /** File positions are int32 in the index format, so no segment may reach 2 GiB. */
@@ -161,6 +175,9 @@ export function validateLogConfig(config: LogConfig): void {
   if (!(COMPRESSION_TYPES as readonly string[]).includes(config.compressionType)) {
     throw new RangeError(`log config compressionType=${String(config.compressionType)} must be one of ${COMPRESSION_TYPES.join(', ')}`);
   }
+  checkInt(config, 'localRetentionMs', -2);
+  checkInt(config, 'localRetentionBytes', -2);
+  if (typeof config.remoteStorageEnable !== 'boolean') throw new RangeError(`log config remoteStorageEnable=${String(config.remoteStorageEnable)} must be a boolean`);
   if (!(config.minCleanableDirtyRatio >= 0 && config.minCleanableDirtyRatio <= 1)) {
     throw new RangeError(`log config minCleanableDirtyRatio=${String(config.minCleanableDirtyRatio)} must be in [0, 1]`);
   }

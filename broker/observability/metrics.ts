@@ -208,6 +208,108 @@ export class BrokerMetrics {
     });
   })();
 
+  // Tiered storage (broker/tiered/), after Kafka's RemoteCopy*/RemoteFetch*/RemoteDelete* metrics.
+  readonly remoteCopyBytes = new client.Counter({
+    name: 'strata_remote_copy_bytes_total',
+    help: 'Segment bytes uploaded to the object store, by topic.',
+    labelNames: ['topic'] as const,
+    registers: [this.registry],
+  });
+
+  readonly remoteCopySegments = new client.Counter({
+    name: 'strata_remote_copy_segments_total',
+    help: 'Segments uploaded to the object store, by topic.',
+    labelNames: ['topic'] as const,
+    registers: [this.registry],
+  });
+
+  readonly remoteDeleteSegments = new client.Counter({
+    name: 'strata_remote_delete_segments_total',
+    help: 'Remote segments deleted by retention, by topic.',
+    labelNames: ['topic'] as const,
+    registers: [this.registry],
+  });
+
+  readonly remoteFetchBytes = new client.Counter({
+    name: 'strata_remote_fetch_bytes_total',
+    help: 'Record batch bytes read back from the object store for fetches, by topic.',
+    labelNames: ['topic'] as const,
+    registers: [this.registry],
+  });
+
+  readonly remoteFetchLatency = new client.Histogram({
+    name: 'strata_remote_fetch_duration_seconds',
+    help: 'Time to serve one partition of a fetch from the object store (cache hits included).',
+    buckets: [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+
+  readonly remoteErrors = new client.Counter({
+    name: 'strata_remote_errors_total',
+    help: 'Object store failures, by operation (copy, delete, fetch, load) and kind (unavailable, throttled, denied, not-found, corrupt, fenced, other).',
+    labelNames: ['operation', 'kind'] as const,
+    registers: [this.registry],
+  });
+
+  /** Set by the broker when tiered storage is on; read at scrape time. */
+  tiered: { backlog(): Iterable<{ topic: string; partition: number; segments: number; bytes: number }>; cache: { stats: { hits: number; misses: number }; bytes: number } } | undefined;
+
+  readonly remoteCopyLagBytes: client.Gauge<'topic' | 'partition'> = (() => {
+    const metrics = this;
+    return new client.Gauge({
+      name: 'strata_remote_copy_lag_bytes',
+      help: 'Bytes of closed segments not yet in the object store (the upload backlog), by topic and partition.',
+      labelNames: ['topic', 'partition'] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const b of metrics.tiered?.backlog() ?? []) this.set({ topic: b.topic, partition: String(b.partition) }, b.bytes);
+      },
+    });
+  })();
+
+  readonly remoteCopyLagSegments: client.Gauge<'topic' | 'partition'> = (() => {
+    const metrics = this;
+    return new client.Gauge({
+      name: 'strata_remote_copy_lag_segments',
+      help: 'Closed segments not yet in the object store (the upload backlog), by topic and partition.',
+      labelNames: ['topic', 'partition'] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const b of metrics.tiered?.backlog() ?? []) this.set({ topic: b.topic, partition: String(b.partition) }, b.segments);
+      },
+    });
+  })();
+
+  readonly remoteCacheRequests: client.Counter<'result'> = (() => {
+    const metrics = this;
+    return new client.Counter({
+      name: 'strata_remote_cache_requests_total',
+      help: 'Lookups in the remote read cache (indexes and 1 MiB data chunks), by result (hit, miss).',
+      labelNames: ['result'] as const,
+      registers: [this.registry],
+      collect() {
+        if (metrics.tiered === undefined) return;
+        this.reset();
+        this.inc({ result: 'hit' }, metrics.tiered.cache.stats.hits);
+        this.inc({ result: 'miss' }, metrics.tiered.cache.stats.misses);
+      },
+    });
+  })();
+
+  readonly remoteCacheBytes: client.Gauge = (() => {
+    const metrics = this;
+    return new client.Gauge({
+      name: 'strata_remote_cache_bytes',
+      help: 'Bytes held by the remote read cache (bounded by strata.tiered.cache.memory.bytes).',
+      registers: [this.registry],
+      collect() {
+        this.set(metrics.tiered?.cache.bytes ?? 0);
+      },
+    });
+  })();
+
   readonly requestMemory = new client.Gauge({
     name: 'strata_request_memory_bytes',
     help: 'Bytes of requests read but not yet answered (bounded by strata.request.memory.max.bytes).',

@@ -26,6 +26,9 @@ import type { ApiHandler, BrokerConfigControl, BrokerContext, BrokerSettings, To
 import { Router } from '../handlers/router.js';
 import { PartitionWakeup } from '../handlers/fetch-wakeup.js';
 import { GroupCoordinator, type GroupCoordinatorOptions } from '../coordinator/group-coordinator.js';
+import type { ObjectStore } from '../tiered/object-store.js';
+import { probeObjectStore } from '../tiered/probe.js';
+import { RemoteLogManager, type RemoteLogManagerOptions, type TieredPartition } from '../tiered/remote-log-manager.js';
 
 /** Read blocks (1 MiB each) kept for reuse between fetches; more can be in flight, and are freed. */
 const READ_BUFFER_BLOCKS_RETAINED = 16;
@@ -67,6 +70,8 @@ export interface BrokerOptions {
   retentionCheckIntervalMs: number;
   /** log.flush.scheduler.interval.ms: how often logs are checked against flush.ms (never by default). */
   flushSchedulerIntervalMs: number;
+  /** Tiered storage (remote.log.storage.system.enable): the store and the manager's settings; null when off. */
+  tiered: { store: ObjectStore & { checkBucket?: () => Promise<void> }; init?: () => Promise<void>; fetchMaxWaitMs: number; manager: Omit<RemoteLogManagerOptions, 'store' | 'clusterId' | 'logger' | 'metrics'> } | null;
   /** The log cleaner's settings (log.cleaner.*); null when log.cleaner.enable is false. */
   cleaner: Omit<LogCleanerOptions, 'topics' | 'log' | 'onCompacted'> | null;
   log: Logger;
@@ -86,6 +91,7 @@ export class Broker {
   private stopping: Promise<void> | undefined;
   private readonly timers: NodeJS.Timeout[] = [];
   private cleaner: LogCleaner | undefined;
+  private remoteLogs: RemoteLogManager | undefined;
   /** The ports the listeners bound (useful when configured with port 0). */
   readonly boundPorts: number[] = [];
   httpPort = -1;
@@ -101,6 +107,14 @@ export class Broker {
   async start(): Promise<void> {
     const started = Date.now();
     const log = this.opts.log;
+    const tiered = this.opts.tiered;
+    if (tiered !== null) {
+      // Before anything else: a broker that cannot reach its bucket must not start serving and
+      // pile up segments it can never upload.
+      await tiered.init?.();
+      const report = await probeObjectStore(tiered.store);
+      log.info('object store checked', { store: tiered.store.description, steps: report.steps });
+    }
     const logDirs = new LogDirectories({
       paths: this.opts.logDirs,
       nodeId: this.opts.nodeId,
@@ -141,6 +155,29 @@ export class Broker {
     void groups.start().catch((e) => log.error('group coordinator failed to load', { err: e }));
     const pool = new MemoryPool(this.opts.requestMemoryMaxBytes);
     const identity = { nodeId: this.opts.nodeId, clusterId: this.topics.clusterId, host: this.opts.advertised.host, port: this.opts.advertised.port, rack: this.opts.rack };
+    if (tiered !== null) {
+      const metrics = this.metrics;
+      this.remoteLogs = new RemoteLogManager({
+        ...tiered.manager,
+        store: tiered.store,
+        clusterId: this.topics.clusterId,
+        logger: log.child({ component: 'tiered' }),
+        metrics: {
+          copied: (topic, bytes) => {
+            metrics.remoteCopyBytes.inc({ topic }, bytes);
+            metrics.remoteCopySegments.inc({ topic });
+          },
+          remoteDeleted: (topic, segments) => metrics.remoteDeleteSegments.inc({ topic }, segments),
+          remoteFetched: (topic, bytes, seconds) => {
+            metrics.remoteFetchBytes.inc({ topic }, bytes);
+            metrics.remoteFetchLatency.observe(seconds);
+          },
+          error: (operation, kind) => metrics.remoteErrors.inc({ operation, kind }),
+        },
+      });
+      this.metrics.tiered = this.remoteLogs;
+    }
+    const remoteLogs = this.remoteLogs;
     const ctx: BrokerContext = {
       identity,
       topics: this.topics,
@@ -155,6 +192,14 @@ export class Broker {
       brokerConfig: this.opts.brokerConfig,
       groups,
       readBuffers: new ReadBufferPool(READ_BUFFER_BLOCKS_RETAINED),
+      tiered:
+        remoteLogs === undefined || tiered === null
+          ? null
+          : {
+              fetchMaxWaitMs: tiered.fetchMaxWaitMs,
+              read: (p, offset, maxBytes, upTo, minOne) => remoteLogs.read(p, offset, maxBytes, upTo, minOne),
+              latestTieredOffset: (topicId, partition) => remoteLogs.latestTieredOffset(topicId, partition),
+            },
     };
     for (const l of this.opts.listeners) {
       const listener = new KafkaListener({
@@ -180,6 +225,9 @@ export class Broker {
       log.info('http endpoint listening', { host: this.opts.http.host, port: this.http.port, paths: ['/metrics', '/healthz', '/readyz'] });
     }
     this.startMaintenance(this.topics);
+    remoteLogs?.start(function* (): Iterable<TieredPartition> {
+      for (const t of topics.all()) for (const p of t.partitions) yield { topic: t.name, topicId: t.id, partition: p.index, log: p.log };
+    });
     this.ready = true;
     log.info('broker started', {
       nodeId: this.opts.nodeId,
@@ -248,6 +296,8 @@ export class Broker {
     // Parked JoinGroup and SyncGroup answers go out (NOT_COORDINATOR) before connections drain.
     // The cleaner stops before the logs close; a pass cut short leaves its log as it was.
     await this.cleaner?.stop();
+    // Uploads in flight get a moment to finish; one cut short is cleaned up at the next start.
+    await this.remoteLogs?.stop();
     this.groups?.close();
     await Promise.all(this.listeners.map((l) => l.drainConnections()));
     this.topics?.closeAll();

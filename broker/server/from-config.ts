@@ -16,6 +16,8 @@ import { BROKER_HANDLERS, CONSUMER_PROTOCOL_API_KEYS } from '../handlers/index.j
 import type { LogFactory } from '../cluster/topics.js';
 import type { BrokerOptions } from './broker.js';
 import type { DynamicBrokerConfig } from './dynamic-config.js';
+import { LocalObjectStore } from '../tiered/local-store.js';
+import { S3ObjectStore } from '../tiered/s3-store.js';
 
 function described(e: ConfigEntry): DescribedConfig {
   return { ...e, synonyms: e.synonyms.map((s) => ({ name: s.name, value: s.value, source: s.source })) };
@@ -27,11 +29,40 @@ export function topicConfigPolicy(current: () => BrokerConfig): TopicConfigPolic
   return {
     problem: (entries) => {
       const check = validateTopicConfigs(entries, current());
-      return check.ok ? null : { key: check.key, message: check.message };
+      if (!check.ok) return { key: check.key, message: check.message };
+      return tieredTopicProblem(entries, current());
     },
     describe: (overrides) => describeTopicConfigs(current(), overrides).map(described),
     isList: (name) => topicKey(name)?.type === 'list',
   };
+}
+
+/**
+ * Kafka's rules for tiered topics, checked where a topic's configs are set: the broker switch must be
+ * on, compaction cannot be combined with it, and the local retention may not exceed the whole log's.
+ * Only a topic that asks for remote storage is checked, so other topics are unaffected.
+ */
+export function tieredTopicProblem(entries: Readonly<Record<string, string | null>>, broker: BrokerConfig): { key: string; message: string } | null {
+  const t = effectiveTopicConfig(broker, Object.fromEntries(Object.entries(entries).filter((e): e is [string, string] => e[1] !== null)));
+  if (!t.remoteStorageEnable) return null;
+  if (!broker.remoteLogStorageSystemEnable) {
+    return { key: 'remote.storage.enable', message: 'remote.storage.enable=true needs tiered storage on the broker (remote.log.storage.system.enable=true)' };
+  }
+  if (t.cleanupPolicy.includes('compact')) {
+    return { key: 'cleanup.policy', message: 'a tiered topic (remote.storage.enable=true) cannot use cleanup.policy=compact' };
+  }
+  const pairs: [string, number, string, number][] = [
+    ['local.retention.ms', t.localRetentionMs, 'retention.ms', t.retentionMs],
+    ['local.retention.bytes', t.localRetentionBytes, 'retention.bytes', t.retentionBytes],
+  ];
+  for (const [localKey, local, wholeKey, whole] of pairs) {
+    // -2 means "the whole log's"; -1 is unlimited on either side.
+    if (local === -2) continue;
+    if (whole !== -1 && (local === -1 || local > whole)) {
+      return { key: localKey in entries ? localKey : wholeKey, message: `${localKey} (${local}) must not exceed ${wholeKey} (${whole}) on a tiered topic` };
+    }
+  }
+  return null;
 }
 
 /** Most groups (classic and consumer together) the coordinator holds; one more is refused with
@@ -65,6 +96,45 @@ export function logConfigFor(config: BrokerConfig, overrides: Record<string, str
     compressionZstdLevel: t.compressionZstdLevel,
     fileDeleteDelayMs: t.fileDeleteDelayMs,
     minInsyncReplicas: t.minInsyncReplicas,
+    // A topic keeps remote.storage.enable while the broker switch is off (as Kafka stores it), but
+    // its log runs untiered: nothing uploads it or reads it back.
+    remoteStorageEnable: t.remoteStorageEnable && config.remoteLogStorageSystemEnable,
+    localRetentionMs: t.localRetentionMs,
+    localRetentionBytes: t.localRetentionBytes,
+  };
+}
+
+/** Attempts the S3 client makes per request before a failure reaches the retry logic above it. */
+const S3_ATTEMPTS = 2;
+
+/** The object store and the tiered manager's settings, or null when tiered storage is off. */
+export function tieredOptions(config: BrokerConfig): BrokerOptions['tiered'] {
+  if (!config.remoteLogStorageSystemEnable) return null;
+  const local = config.strataTieredStore === 'local' ? new LocalObjectStore(config.strataTieredLocalDir ?? `${config.logDirs[0]!.replace(/\/+$/, '')}-tiered`) : null;
+  const store =
+    local ??
+    new S3ObjectStore({
+      ...(config.strataTieredS3Endpoint === null ? {} : { endpoint: config.strataTieredS3Endpoint }),
+      region: config.strataTieredS3Region,
+      bucket: config.strataTieredS3Bucket!,
+      prefix: config.strataTieredS3Prefix,
+      pathStyle: config.strataTieredS3PathStyle,
+      requestTimeoutMs: config.strataTieredS3RequestTimeoutMs,
+      maxAttempts: S3_ATTEMPTS,
+    });
+  return {
+    store,
+    ...(local === null ? {} : { init: () => local.init() }),
+    fetchMaxWaitMs: config.remoteFetchMaxWaitMs,
+    manager: {
+      taskIntervalMs: config.remoteLogManagerTaskIntervalMs,
+      retryBackoffMs: config.remoteLogManagerTaskRetryBackoffMs,
+      retryBackoffMaxMs: config.remoteLogManagerTaskRetryBackoffMaxMs,
+      copyConcurrency: config.remoteLogManagerCopierThreadPoolSize,
+      copyBytesPerSecond: config.remoteLogManagerCopyMaxBytesPerSecond,
+      partBytes: config.strataTieredUploadPartBytes,
+      cacheBytes: config.strataTieredCacheMemoryBytes,
+    },
   };
 }
 
@@ -126,6 +196,7 @@ export function brokerOptions(
       offsetsRetentionCheckIntervalMs: config.offsetsRetentionCheckIntervalMs,
       consumerProtocolEnabled: consumerProtocol,
     },
+    tiered: tieredOptions(config),
     retentionCheckIntervalMs: config.logRetentionCheckIntervalMs,
     flushSchedulerIntervalMs: config.logFlushSchedulerIntervalMs,
     cleaner: config.logCleanerEnable

@@ -110,9 +110,9 @@ export interface ProcessRun {
 }
 
 /** Runs a command to completion (killed after `timeoutMs`), with `input` on stdin, and collects its output. */
-export function runProcess(cmd: string, args: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<ProcessRun> {
+export function runProcess(cmd: string, args: string[], opts: { input?: string; timeoutMs?: number; env?: Record<string, string> } = {}): Promise<ProcessRun> {
   return new Promise((resolve) => {
-    const proc = spawn(cmd, args, { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+    const proc = spawn(cmd, args, { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'pipe'], ...(opts.env === undefined ? {} : { env: { ...process.env, ...opts.env } }) });
     let stdout = '';
     let stderr = '';
     proc.stdout.on('data', (c: Buffer) => (stdout += c.toString()));

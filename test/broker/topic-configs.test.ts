@@ -307,7 +307,7 @@ describe.skipIf(missing !== null && allowMissing)('topic configs through real cl
       ['message.downconversion.enable', 'true', /unknown topic config 'message\.downconversion\.enable'/],
       ['log.retention.ms', '1000', /'log\.retention\.ms': that is a broker key; the topic-level key is retention\.ms/],
       ['preallocate', 'true', /for preallocate: Strata does not preallocate segment files/],
-      ['remote.storage.enable', 'true', /for remote\.storage\.enable: tiered storage is not part of this build/],
+      ['remote.storage.enable', 'true', /remote\.storage\.enable=true needs tiered storage on the broker \(remote\.log\.storage\.system\.enable=true\)/],
       ['compression.lz4.level', '5', /for compression\.lz4\.level: .*single compression mode/],
       ['compression.type', 'brotli', /for compression\.type: must be one of/],
       ['segment.bytes', '100', /for segment\.bytes: must be at least 1048576/],

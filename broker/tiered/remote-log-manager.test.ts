@@ -1,0 +1,332 @@
+// The tiered storage driver over a real partition log and the local-directory store: uploads with
+// every companion object, local retention only after confirmed uploads, reads below the local log
+// start byte-exact, retries while the store fails, crash leftovers and orphans cleaned up, remote
+// retention oldest first. Plus the pure planning and key layout.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { PartitionLog } from '../log/partition-log.js';
+import { makeBatch, TestClock, testConfig } from '../log/testing.js';
+import { LocalObjectStore } from './local-store.js';
+import { partitionPrefix, segmentObjectKeys } from './layout.js';
+import { ManifestStore } from './manifest-store.js';
+import { ObjectStoreError, type ObjectStore } from './object-store.js';
+import { backoffMs, nextUpload, remoteRetention, uploadLag } from './plan.js';
+import { RemoteFetchError, RemoteLogManager, type TieredMetricsSink, type TieredPartition } from './remote-log-manager.js';
+import { emptyManifest, readable, startCopy } from './remote-segments.js';
+
+const dirs: string[] = [];
+const tmp = (p: string) => {
+  const d = mkdtempSync(join(tmpdir(), p));
+  dirs.push(d);
+  return d;
+};
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+/** A store whose operations fail (503-like) while `down` is set, optionally only for keys matching. */
+class FlakyStore implements ObjectStore {
+  down = false;
+  failKey: RegExp | null = null;
+  constructor(readonly inner: ObjectStore) {}
+  get description() {
+    return this.inner.description;
+  }
+  private check(op: string, key: string) {
+    if (this.down || (this.failKey !== null && this.failKey.test(key))) throw new ObjectStoreError('unavailable', op, key, 'store down (test)');
+  }
+  async put(key: string, body: Buffer, o?: { ifNoneMatch?: boolean }) {
+    this.check('put', key);
+    return this.inner.put(key, body, o);
+  }
+  async putFile(key: string, path: string, part: number, o?: { ifNoneMatch?: boolean }) {
+    this.check('putFile', key);
+    return this.inner.putFile(key, path, part, o);
+  }
+  async get(key: string, r?: { start: number; endInclusive: number }) {
+    this.check('get', key);
+    return this.inner.get(key, r);
+  }
+  async head(key: string) {
+    this.check('head', key);
+    return this.inner.head(key);
+  }
+  async delete(keys: readonly string[]) {
+    this.check('delete', keys[0] ?? '');
+    return this.inner.delete(keys);
+  }
+  async *list(prefix: string) {
+    this.check('list', prefix);
+    yield* this.inner.list(prefix);
+  }
+  close() {}
+}
+
+const counts = { copied: 0, deleted: 0, errors: [] as string[] };
+const metrics: TieredMetricsSink = {
+  copied: () => void counts.copied++,
+  remoteDeleted: (_t, n) => void (counts.deleted += n),
+  remoteFetched: () => {},
+  error: (op, kind) => void counts.errors.push(`${op}:${kind}`),
+};
+
+async function setup(config: Parameters<typeof testConfig>[0] = {}) {
+  const clock = new TestClock();
+  const root = tmp('strata-tiered-store-');
+  const inner = new LocalObjectStore(root);
+  await inner.init();
+  const store = new FlakyStore(inner);
+  const dir = join(tmp('strata-tiered-log-'), 't-0');
+  const open = () =>
+    PartitionLog.open({ dir, nowMs: clock.fn, config: testConfig({ segmentBytes: 4096, indexIntervalBytes: 512, remoteStorageEnable: true, localRetentionBytes: 8192, ...config }) });
+  const log = open();
+  const manager = (s: ObjectStore = store) =>
+    new RemoteLogManager({
+      store: s,
+      clusterId: 'cluster-1',
+      logger: { info: () => {}, warn: () => {} },
+      metrics,
+      nowMs: clock.fn,
+      taskIntervalMs: 60_000,
+      retryBackoffMs: 100,
+      retryBackoffMaxMs: 1000,
+      copyConcurrency: 2,
+      copyBytesPerSecond: Number.MAX_SAFE_INTEGER,
+      partBytes: 5 * 1024 * 1024,
+      cacheBytes: 1024 * 1024,
+    });
+  return { clock, root, inner, store, dir, log, open, manager };
+}
+
+function fill(log: PartitionLog, batches: number, clock?: TestClock): Buffer[] {
+  const out: Buffer[] = [];
+  for (let i = 0; i < batches; i++) {
+    const b = makeBatch({ count: 5, valueBytes: 60, tag: `b${i}`, timestampMs: clock?.nowMs ?? 1_700_000_000_000 });
+    log.appendAsLeader(b, 0);
+    log.updateHighWatermark(log.logEndOffset);
+    out.push(b);
+  }
+  return out;
+}
+
+/** Everything from `from` to the high watermark, remote part through the manager. */
+async function readAll(m: RemoteLogManager, p: TieredPartition, from: number): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  let offset = from;
+  for (let guard = 0; guard < 10_000 && offset < p.log.highWatermark; guard++) {
+    const r = offset < p.log.localLogStartOffset ? await m.read(p, offset, 2048, p.log.highWatermark, true) : (p.log as PartitionLog).read(offset, 2048, p.log.highWatermark, true);
+    expect(r.bytes).toBeGreaterThan(0);
+    parts.push(r.records);
+    let last = offset;
+    for (let pos = 0; pos < r.records.length; pos += 12 + r.records.readInt32BE(pos + 8)) last = Number(r.records.readBigInt64BE(pos)) + r.records.readInt32BE(pos + 23);
+    offset = last + 1;
+  }
+  return Buffer.concat(parts);
+}
+
+describe('RemoteLogManager', () => {
+  it('uploads closed segments below the high watermark with their companions, then local retention deletes only uploaded ones; everything reads back byte-exact', async () => {
+    const s = await setup();
+    fill(s.log, 60);
+    const everything = s.log.read(0, 1 << 20, s.log.highWatermark, true).records;
+    const p: TieredPartition = { topic: 't', topicId: 'TOPICID', partition: 0, log: s.log };
+    // Before any upload, local retention deletes nothing.
+    expect(s.log.deleteSegmentsByRetention()).toBe(0);
+    const m = s.manager();
+    m.start(() => [p]);
+    await m.runOnce();
+    const closed = s.log.closedSegments();
+    expect(closed.length).toBeGreaterThan(4);
+    expect(s.log.uploadedBelow).toBe(closed.at(-1)!.nextOffset);
+    const prefix = partitionPrefix('cluster-1', 't', 'TOPICID', 0);
+    const manifest = await new ManifestStore(s.inner, prefix, 'TOPICID', 0).load();
+    expect(readable(manifest).map((x) => x.baseOffset)).toEqual(closed.map((c) => c.baseOffset));
+    const first = readable(manifest)[0]!;
+    for (const key of Object.values(segmentObjectKeys(prefix, first.baseOffset, first.id))) expect(await s.inner.head(key)).not.toBeNull();
+    expect((await s.inner.head(segmentObjectKeys(prefix, first.baseOffset, first.id).log))!.sizeBytes).toBe(closed[0]!.sizeBytes);
+
+    expect(s.log.deleteSegmentsByRetention()).toBeGreaterThan(0);
+    expect(s.log.sizeBytes()).toBeLessThanOrEqual(8192 + 4096);
+    expect(s.log.logStartOffset).toBe(0);
+    expect(s.log.localLogStartOffset).toBeGreaterThan(0);
+    expect(() => s.log.read(0, 100, s.log.highWatermark, true)).toThrow(/tiered storage/);
+    expect((await readAll(m, p, 0)).equals(everything)).toBe(true);
+    // A fetch in the middle of a remote segment starts at the batch holding the offset.
+    const mid = await m.read(p, 7, 1 << 20, s.log.highWatermark, false);
+    expect(mid.firstOffset).toBe(5);
+    expect(m.latestTieredOffset('TOPICID', 0)).toBe(s.log.uploadedBelow - 1);
+    await m.stop();
+
+    // After a restart the log start is still the whole log's, and a new manager serves the history.
+    s.log.close();
+    const again = s.open();
+    expect([again.logStartOffset, again.localLogStartOffset]).toEqual([0, s.log.localLogStartOffset]);
+    const m2 = s.manager();
+    const p2 = { ...p, log: again };
+    m2.start(() => [p2]);
+    await m2.runOnce();
+    expect((await readAll(m2, p2, 0)).equals(everything)).toBe(true);
+    await m2.stop();
+    again.close();
+  });
+
+  it('keeps local segments while the store is down, retries with back-off, and leaves no orphans of failed attempts', async () => {
+    const s = await setup();
+    fill(s.log, 40);
+    const p: TieredPartition = { topic: 't', topicId: 'TOPICID', partition: 0, log: s.log };
+    s.store.down = true;
+    const before = s.log.sizeBytes();
+    counts.errors = [];
+    // The timer's interval is a minute: rounds here are driven by hand.
+    const m2 = s.manager();
+    m2.start(() => [p]);
+    await m2.runOnce();
+    expect(counts.errors.length).toBeGreaterThan(0);
+    expect(s.log.uploadedBelow).toBe(0);
+    expect(s.log.deleteSegmentsByRetention()).toBe(0);
+    expect(s.log.sizeBytes()).toBe(before);
+    const lag = [...m2.backlog()][0]!;
+    expect(lag.segments).toBe(s.log.closedSegments().length);
+
+    // The store comes back, but the offset index upload fails: the attempt is abandoned cleanly.
+    s.store.down = false;
+    s.store.failKey = /\.index$/;
+    s.clock.advance(10_000);
+    await m2.runOnce();
+    expect(s.log.uploadedBelow).toBe(0);
+    const prefix = partitionPrefix('cluster-1', 't', 'TOPICID', 0);
+    const listed: string[] = [];
+    for await (const o of s.inner.list(`${prefix}/segments/`)) listed.push(o.key);
+    expect(listed).toEqual([]);
+
+    s.store.failKey = null;
+    // Not due yet: the back-off holds the next attempt back.
+    await m2.runOnce();
+    expect(s.log.uploadedBelow).toBe(0);
+    s.clock.advance(10_000);
+    await m2.runOnce();
+    expect(s.log.uploadedBelow).toBe(s.log.closedSegments().at(-1)!.nextOffset);
+    expect([...m2.backlog()][0]!.segments).toBe(0);
+    await m2.stop();
+    s.log.close();
+  });
+
+  it('turns an upload a crash left copy-started into a deletion, and deletes objects no manifest names', async () => {
+    const s = await setup();
+    fill(s.log, 20);
+    const prefix = partitionPrefix('cluster-1', 't', 'TOPICID', 0);
+    const ms = new ManifestStore(s.inner, prefix, 'TOPICID', 0);
+    const seg = s.log.closedSegments()[0]!;
+    const crashed = startCopy(emptyManifest('TOPICID', 0), { id: 'crashed1', baseOffset: seg.baseOffset, endOffset: seg.nextOffset - 1, maxTimestampMs: 1, sizeBytes: seg.sizeBytes, leaderEpochs: [] }, 1);
+    await ms.write(crashed);
+    await s.inner.put(segmentObjectKeys(prefix, seg.baseOffset, 'crashed1').log, Buffer.from('partial'));
+    await s.inner.put(segmentObjectKeys(prefix, seg.baseOffset, 'orphan2').log, Buffer.from('never recorded'));
+    await s.inner.put(`${prefix}/segments/not-strata.txt`, Buffer.from('left alone'));
+    const m = s.manager();
+    const p: TieredPartition = { topic: 't', topicId: 'TOPICID', partition: 0, log: s.log };
+    m.start(() => [p]);
+    await m.runOnce();
+    const listed: string[] = [];
+    for await (const o of s.inner.list(`${prefix}/segments/`)) listed.push(o.key);
+    expect(listed.some((k) => k.includes('crashed1') || k.includes('orphan2'))).toBe(false);
+    expect(listed).toContain(`${prefix}/segments/not-strata.txt`);
+    const after = await ms.load();
+    expect(after.segments.every((x) => x.state === 'copy-finished')).toBe(true);
+    expect(readable(after)[0]!.baseOffset).toBe(0);
+    await m.stop();
+    s.log.close();
+  });
+
+  it('remote retention deletes the oldest expired segments and nothing else, and the log start follows', async () => {
+    const s = await setup({ retentionBytes: 20_000, localRetentionBytes: 8192 });
+    fill(s.log, 80);
+    const p: TieredPartition = { topic: 't', topicId: 'TOPICID', partition: 0, log: s.log };
+    const m = s.manager();
+    m.start(() => [p]);
+    await m.runOnce();
+    const prefix = partitionPrefix('cluster-1', 't', 'TOPICID', 0);
+    const man = await new ManifestStore(s.inner, prefix, 'TOPICID', 0).load();
+    const kept = readable(man);
+    const remoteBytes = kept.reduce((n, x) => n + x.sizeBytes, 0);
+    const localOnly = s.log.sizeBytes() - s.log.closedSegments().filter((c) => c.nextOffset <= s.log.uploadedBelow).reduce((n, c) => n + c.sizeBytes, 0);
+    expect(remoteBytes + localOnly).toBeGreaterThanOrEqual(20_000);
+    expect(remoteBytes + localOnly - kept[0]!.sizeBytes).toBeLessThan(20_000);
+    expect(s.log.logStartOffset).toBe(kept[0]!.baseOffset);
+    expect(counts.deleted).toBeGreaterThan(0);
+    // Objects of deleted segments are gone; those of kept ones all there.
+    const listed = new Set<string>();
+    for await (const o of s.inner.list(`${prefix}/segments/`)) listed.add(o.key);
+    const expected = new Set(kept.flatMap((x) => Object.values(segmentObjectKeys(prefix, x.baseOffset, x.id))));
+    expect(listed).toEqual(expected);
+    await expect(m.read(p, 0, 100, s.log.highWatermark, true)).rejects.toMatchObject({ code: 'OFFSET_OUT_OF_RANGE' });
+    await m.stop();
+    s.log.close();
+  });
+
+  it('answers a read it cannot serve with a retriable storage error, not a hang', async () => {
+    const s = await setup();
+    fill(s.log, 40);
+    const p: TieredPartition = { topic: 't', topicId: 'TOPICID', partition: 0, log: s.log };
+    const m = s.manager();
+    m.start(() => [p]);
+    await m.runOnce();
+    s.log.deleteSegmentsByRetention();
+    s.store.down = true;
+    const e = await m.read(p, 0, 1000, s.log.highWatermark, true).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(RemoteFetchError);
+    expect((e as RemoteFetchError).errorCode).toBe(56);
+    await m.stop();
+    s.log.close();
+  });
+});
+
+describe('tiered planning', () => {
+  const seg = (b: number, n: number) => ({ baseOffset: b, nextOffset: n, sizeBytes: (n - b) * 10 });
+  it('uploads the next closed segment that continues the remote log and lies below the last stable offset', () => {
+    const closed = [seg(0, 10), seg(10, 20), seg(20, 30)];
+    expect(nextUpload(closed, 0, 30, 0)).toEqual(seg(0, 10));
+    expect(nextUpload(closed, 10, 30, 0)).toEqual(seg(10, 20));
+    expect(nextUpload(closed, 20, 29, 0)).toBeNull();
+    expect(nextUpload(closed, 30, 100, 0)).toBeNull();
+    expect(nextUpload(closed, 0, 30, 15)).toEqual(seg(10, 20));
+    expect(nextUpload([seg(5, 10)], 3, 30, 0)).toBeNull();
+    expect(uploadLag(closed, 10)).toEqual({ segments: 2, bytes: 200 });
+  });
+
+  it('plans remote retention oldest first, by log start, time and size', () => {
+    const r = (id: string, b: number, e: number, ts: number) => ({ id, baseOffset: b, endOffset: e, maxTimestampMs: ts, sizeBytes: 100, leaderEpochs: [], state: 'copy-finished' as const, stateChangedMs: 0 });
+    const segs = [r('a', 0, 9, 1000), r('b', 10, 19, 2000), r('c', 20, 29, 3000)];
+    const ids = (x: { segments: { id: string }[] }) => x.segments.map((s) => s.id);
+    const base = { readable: segs, nowMs: 3500, retentionMs: -1, retentionBytes: -1, localOnlyBytes: 50, logStartOffset: 0 };
+    expect(ids(remoteRetention(base))).toEqual([]);
+    expect(ids(remoteRetention({ ...base, retentionMs: 2000 }))).toEqual(['a']);
+    expect(ids(remoteRetention({ ...base, retentionMs: 0 }))).toEqual(['a', 'b', 'c']);
+    expect(ids(remoteRetention({ ...base, retentionBytes: 250 }))).toEqual(['a']);
+    expect(ids(remoteRetention({ ...base, retentionBytes: 150 }))).toEqual(['a', 'b']);
+    expect(ids(remoteRetention({ ...base, logStartOffset: 20 }))).toEqual(['a', 'b']);
+    // Never out of order: a young oldest segment keeps the older-by-timestamp later ones.
+    expect(ids(remoteRetention({ ...base, readable: [r('x', 0, 9, 3400), segs[0]!], retentionMs: 1000 }))).toEqual([]);
+  });
+
+  it('backs off exponentially with jitter, up to the maximum', () => {
+    expect(backoffMs(1, 500, 30_000, () => 0.5)).toBe(500);
+    expect(backoffMs(3, 500, 30_000, () => 0.5)).toBe(2000);
+    expect(backoffMs(30, 500, 30_000, () => 1)).toBe(30_000);
+    expect(backoffMs(1, 500, 30_000, () => 0)).toBe(400);
+  });
+
+  it('names objects by cluster, topic and id, partition, base offset and attempt', () => {
+    const prefix = partitionPrefix('c1', 'orders', 'AbC', 2);
+    expect(prefix).toBe('c1/orders-AbC/2');
+    expect(segmentObjectKeys(prefix, 42, 'u1')).toEqual({
+      log: 'c1/orders-AbC/2/segments/00000000000000000042-u1.log',
+      index: 'c1/orders-AbC/2/segments/00000000000000000042-u1.index',
+      timeindex: 'c1/orders-AbC/2/segments/00000000000000000042-u1.timeindex',
+      snapshot: 'c1/orders-AbC/2/segments/00000000000000000042-u1.snapshot',
+      'leader-epoch': 'c1/orders-AbC/2/segments/00000000000000000042-u1.leader-epoch',
+      txnindex: 'c1/orders-AbC/2/segments/00000000000000000042-u1.txnindex',
+    });
+  });
+});

@@ -1,0 +1,455 @@
+// The tiered storage driver, Strata's RemoteLogManager (Kafka's, KIP-405): for every tiered
+// partition it uploads closed segments below the last stable offset, records them in the
+// partition's manifest, tells the log what the bucket holds (so local retention may delete it),
+// applies remote retention, and serves reads below the local log start.
+//
+// Per partition, one task at a time runs through these steps, each a manifest transition written
+// before the next I/O:
+//   load:   read the manifest; attempts left copy-started by a crash become delete-started; objects
+//           no manifest entry names (a crash before copy-started was written) are deleted; then
+//           delete-started attempts are finished.
+//   upload: copy-started → put log (multipart when large), offset index, time index, producer
+//           snapshot, leader epochs, empty transaction index → copy-finished → markUploadedBelow.
+//           A failure abandons the attempt (delete-started, objects deleted, entry removed).
+//   retain: oldest readable segments past retention.* → delete-started → objects deleted → gone,
+//           then the log start follows.
+// A failing task waits with exponential back-off (remote.log.manager.task.retry.backoff.*) and
+// logs the upload backlog; local segments stay meanwhile, so nothing is lost, and hot reads and
+// produce never wait on the store.
+//
+// Bounds: at most `copyConcurrency` uploads at once across partitions, `copyBytesPerSecond`
+// overall, one part of `partBytes` in memory per upload; the read cache is `cacheBytes`.
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { TieredLogView, TieredSegment } from '../log/partition-log.js';
+import { ChunkCache } from './chunk-cache.js';
+import { newAttemptId, partitionPrefix, segmentObjectKeys } from './layout.js';
+import { ManifestFencedError, ManifestStore, orphanKeys } from './manifest-store.js';
+import { type ObjectStore, ObjectStoreError } from './object-store.js';
+import { backoffMs, nextUpload, remoteRetention, uploadLag } from './plan.js';
+import { RemoteReadError, type RemoteRead, RemoteSegmentReader } from './remote-reader.js';
+import {
+  type PartitionManifest,
+  type RemoteSegment,
+  finishCopy,
+  finishDelete,
+  readable,
+  remoteEndOffset,
+  remoteStartOffset,
+  segmentFor,
+  startCopy,
+  startDelete,
+} from './remote-segments.js';
+
+export interface TieredLogger {
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+}
+
+/** What the manager reports; the server maps it onto Prometheus metrics. */
+export interface TieredMetricsSink {
+  copied(topic: string, bytes: number): void;
+  remoteDeleted(topic: string, segments: number, bytes: number): void;
+  remoteFetched(topic: string, bytes: number, seconds: number): void;
+  error(operation: 'copy' | 'delete' | 'fetch' | 'load', kind: string): void;
+}
+
+export interface RemoteLogManagerOptions {
+  store: ObjectStore;
+  clusterId: string;
+  logger: TieredLogger;
+  metrics: TieredMetricsSink;
+  nowMs?: () => number;
+  taskIntervalMs: number;
+  retryBackoffMs: number;
+  retryBackoffMaxMs: number;
+  copyConcurrency: number;
+  copyBytesPerSecond: number;
+  partBytes: number;
+  cacheBytes: number;
+}
+
+/** A partition as the manager is given it. */
+export interface TieredPartition {
+  topic: string;
+  topicId: string;
+  partition: number;
+  log: TieredLogView;
+}
+
+/** What a read below the local log start can throw: a Kafka error code as data. */
+export class RemoteFetchError extends Error {
+  override readonly name = 'RemoteFetchError';
+  constructor(
+    readonly code: 'OFFSET_OUT_OF_RANGE' | 'KAFKA_STORAGE_ERROR',
+    readonly errorCode: number,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+interface Task {
+  p: TieredPartition;
+  key: string;
+  prefix: string;
+  manifests: ManifestStore;
+  /** Null until loaded, and again after a failure that may have left it stale. */
+  manifest: PartitionManifest | null;
+  /** The last manifest known to be in the bucket, for reads: kept through failures, so reads of
+   *  cached data go on while the store is down. */
+  readView: PartitionManifest | null;
+  running: Promise<void> | null;
+  failures: number;
+  nextAttemptMs: number;
+}
+
+/** A simple counting semaphore: upload slots. */
+class Slots {
+  #free: number;
+  readonly #waiting: (() => void)[] = [];
+  constructor(n: number) {
+    this.#free = n;
+  }
+  async take(): Promise<void> {
+    if (this.#free > 0) {
+      this.#free--;
+      return;
+    }
+    await new Promise<void>((r) => this.#waiting.push(r));
+  }
+  give(): void {
+    const next = this.#waiting.shift();
+    if (next !== undefined) next();
+    else this.#free++;
+  }
+}
+
+/** Upload bandwidth: each upload waits until the bytes sent so far fit the rate. */
+class RateLimit {
+  #availableAtMs = 0;
+  constructor(private readonly bytesPerSecond: number) {}
+  async take(bytes: number, nowMs: number): Promise<void> {
+    if (this.bytesPerSecond >= Number.MAX_SAFE_INTEGER) return;
+    const start = Math.max(nowMs, this.#availableAtMs);
+    this.#availableAtMs = start + (bytes * 1000) / this.bytesPerSecond;
+    const wait = start - nowMs;
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+export class RemoteLogManager {
+  readonly #o: RemoteLogManagerOptions;
+  readonly #now: () => number;
+  readonly #tasks = new Map<string, Task>();
+  readonly #slots: Slots;
+  readonly #rate: RateLimit;
+  readonly cache: ChunkCache;
+  readonly #reader: RemoteSegmentReader;
+  #timer: NodeJS.Timeout | null = null;
+  #stopped = false;
+  #partitions: () => Iterable<TieredPartition> = () => [];
+
+  constructor(opts: RemoteLogManagerOptions) {
+    this.#o = opts;
+    this.#now = opts.nowMs ?? Date.now;
+    this.#slots = new Slots(opts.copyConcurrency);
+    this.#rate = new RateLimit(opts.copyBytesPerSecond);
+    this.cache = new ChunkCache(opts.cacheBytes);
+    this.#reader = new RemoteSegmentReader(opts.store, this.cache);
+  }
+
+  /** Runs a round every taskIntervalMs over the partitions `partitions` lists at that moment. */
+  start(partitions: () => Iterable<TieredPartition>): void {
+    this.#partitions = partitions;
+    this.#timer = setInterval(() => this.runOnce(), this.#o.taskIntervalMs);
+    this.#timer.unref();
+    this.runOnce();
+  }
+
+  /** One round: starts the task of every due partition that is not already running one. */
+  runOnce(): Promise<void> {
+    if (this.#stopped) return Promise.resolve();
+    const seen = new Set<string>();
+    const running: Promise<void>[] = [];
+    for (const p of this.#partitions()) {
+      if (!p.log.config.remoteStorageEnable) continue;
+      const key = `${p.topicId}:${p.partition}`;
+      seen.add(key);
+      let t = this.#tasks.get(key);
+      if (t === undefined || t.p.log !== p.log) {
+        const prefix = partitionPrefix(this.#o.clusterId, p.topic, p.topicId, p.partition);
+        t = { p, key, prefix, manifests: new ManifestStore(this.#o.store, prefix, p.topicId, p.partition), manifest: null, readView: null, running: null, failures: 0, nextAttemptMs: 0 };
+        this.#tasks.set(key, t);
+      }
+      if (t.running !== null) {
+        running.push(t.running);
+        continue;
+      }
+      if (this.#now() < t.nextAttemptMs) continue;
+      const task = t;
+      task.running = this.#round(task).finally(() => {
+        task.running = null;
+      });
+      running.push(task.running);
+    }
+    for (const key of this.#tasks.keys()) if (!seen.has(key)) this.#tasks.delete(key);
+    return Promise.all(running).then(() => {});
+  }
+
+  /** Stops scheduling and waits (at most `waitMs`) for running tasks to finish. */
+  async stop(waitMs = 5_000): Promise<void> {
+    this.#stopped = true;
+    if (this.#timer !== null) clearInterval(this.#timer);
+    const running = [...this.#tasks.values()].map((t) => t.running).filter((r): r is Promise<void> => r !== null);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all(running), new Promise((r) => (timer = setTimeout(r, waitMs)))]);
+    clearTimeout(timer);
+  }
+
+  /** Segments and bytes closed locally but not yet in the bucket, per partition. */
+  *backlog(): Iterable<{ topic: string; partition: number; segments: number; bytes: number }> {
+    for (const t of this.#tasks.values()) {
+      if (!t.p.log.usable) continue;
+      const lag = uploadLag(t.p.log.closedSegments(), t.p.log.uploadedBelow);
+      yield { topic: t.p.topic, partition: t.p.partition, ...lag };
+    }
+  }
+
+  async #round(t: Task): Promise<void> {
+    const log = t.p.log;
+    try {
+      if (!log.usable) return;
+      if (t.manifest === null) await this.#load(t);
+      while (!this.#stopped && log.usable && (await this.#uploadOne(t))) {
+        // Upload every eligible segment in one round: a backlog drains at the store's pace.
+      }
+      if (!this.#stopped && log.usable) await this.#retain(t);
+      if (t.failures > 0) this.#o.logger.info('tiered storage caught up after failures', { topic: t.p.topic, partition: t.p.partition, failures: t.failures });
+      t.failures = 0;
+      t.nextAttemptMs = 0;
+    } catch (e) {
+      t.failures++;
+      // The manifest in memory may be ahead of or behind the bucket's; reload next time.
+      t.manifest = null;
+      const wait = backoffMs(t.failures, this.#o.retryBackoffMs, this.#o.retryBackoffMaxMs, Math.random);
+      t.nextAttemptMs = this.#now() + wait;
+      const kind = e instanceof ObjectStoreError ? e.kind : e instanceof ManifestFencedError ? 'fenced' : 'other';
+      const lag = log.usable ? uploadLag(log.closedSegments(), log.uploadedBelow) : { segments: 0, bytes: 0 };
+      // One line per failure streak step; the back-off bounds how often that is.
+      this.#o.logger.warn('tiered storage task failed; retrying with back-off, local segments kept', {
+        topic: t.p.topic,
+        partition: t.p.partition,
+        kind,
+        failures: t.failures,
+        retryInMs: wait,
+        backlogSegments: lag.segments,
+        backlogBytes: lag.bytes,
+        err: e,
+      });
+    }
+  }
+
+  async #write(t: Task, next: PartitionManifest): Promise<void> {
+    await t.manifests.write(next);
+    t.manifest = next;
+    t.readView = next;
+  }
+
+  async #load(t: Task): Promise<void> {
+    try {
+      let m = await t.manifests.load();
+      t.manifest = m;
+      t.readView = m;
+      // An attempt a crash left copy-started is abandoned: its objects may be partial.
+      for (const s of m.segments.filter((x) => x.state === 'copy-started')) {
+        m = startDelete(m, s.id, this.#now());
+        await this.#write(t, m);
+      }
+      // Objects of attempts that never made it into a manifest.
+      const listed: string[] = [];
+      for await (const o of this.#o.store.list(`${t.prefix}/segments/`)) listed.push(o.key);
+      const orphans = orphanKeys(t.prefix, listed, new Set(m.segments.map((s) => s.id)));
+      if (orphans.length > 0) {
+        await this.#o.store.delete(orphans);
+        this.#o.logger.info('deleted orphaned objects of failed uploads', { topic: t.p.topic, partition: t.p.partition, objects: orphans.length });
+      }
+      await this.#finishDeletes(t);
+      this.#syncLog(t);
+    } catch (e) {
+      this.#o.metrics.error('load', e instanceof ObjectStoreError ? e.kind : 'other');
+      throw e;
+    }
+  }
+
+  /** Deletes the objects of every delete-started entry, then the entries. */
+  async #finishDeletes(t: Task): Promise<void> {
+    for (const s of t.manifest!.segments.filter((x) => x.state === 'delete-started')) {
+      await this.#o.store.delete(Object.values(segmentObjectKeys(t.prefix, s.baseOffset, s.id)));
+      this.cache.evictPrefix(segmentObjectKeys(t.prefix, s.baseOffset, s.id).log.replace(/\.log$/, ''));
+      await this.#write(t, finishDelete(t.manifest!, s.id));
+    }
+  }
+
+  /** Tells the log what the bucket holds, and moves its start to the first offset still held. */
+  #syncLog(t: Task): void {
+    const log = t.p.log;
+    const m = t.manifest!;
+    const end = remoteEndOffset(m);
+    if (end !== null) log.markUploadedBelow(Math.min(end + 1, log.highWatermark));
+    const remoteStart = remoteStartOffset(m);
+    const earliest = Math.min(remoteStart ?? Number.MAX_SAFE_INTEGER, log.localLogStartOffset);
+    if (earliest > log.logStartOffset) log.advanceLogStartOffset(earliest);
+  }
+
+  async #uploadOne(t: Task): Promise<boolean> {
+    const log = t.p.log;
+    const m = t.manifest!;
+    const end = remoteEndOffset(m);
+    const cursor = end === null ? log.uploadedBelow : end + 1;
+    const seg = nextUpload(log.closedSegments(), cursor, Math.min(log.lastStableOffset, log.highWatermark), log.logStartOffset);
+    if (seg === null) return false;
+    const full = log.closedSegments().find((s) => s.baseOffset === seg.baseOffset)!;
+    await this.#slots.take();
+    try {
+      await this.#rate.take(full.sizeBytes, this.#now());
+      await this.#copy(t, full);
+    } finally {
+      this.#slots.give();
+    }
+    return true;
+  }
+
+  async #copy(t: Task, seg: TieredSegment): Promise<void> {
+    const log = t.p.log;
+    const id = newAttemptId(randomUUID);
+    const keys = segmentObjectKeys(t.prefix, seg.baseOffset, id);
+    const epochs = log.leaderEpochs();
+    // Entries in force inside the segment: the last one starting at or before its base, and any after.
+    const inSegment = epochs.filter((e, i) => e.startOffset < seg.nextOffset && (epochs[i + 1] === undefined || epochs[i + 1]!.startOffset > seg.baseOffset));
+    const entry = {
+      id,
+      baseOffset: seg.baseOffset,
+      endOffset: seg.nextOffset - 1,
+      // A segment without timestamps ages from its upload.
+      maxTimestampMs: seg.maxTimestampMs >= 0 ? seg.maxTimestampMs : this.#now(),
+      sizeBytes: seg.sizeBytes,
+      leaderEpochs: inSegment.map((e) => ({ epoch: e.epoch, startOffset: Math.max(e.startOffset, seg.baseOffset) })),
+    };
+    await this.#write(t, startCopy(t.manifest!, entry, this.#now()));
+    try {
+      await this.#o.store.putFile(keys.log, seg.logFile, this.#o.partBytes);
+      await this.#o.store.put(keys.index, readFileSync(seg.offsetIndexFile));
+      await this.#o.store.put(keys.timeindex, readFileSync(seg.timeIndexFile));
+      await this.#o.store.put(keys.snapshot, seg.producerSnapshotFile === null ? EMPTY : readFileSync(seg.producerSnapshotFile));
+      await this.#o.store.put(keys['leader-epoch'], Buffer.from(`0\n${entry.leaderEpochs.length}\n${entry.leaderEpochs.map((e) => `${e.epoch} ${e.startOffset}`).join('\n')}\n`));
+      // No transactions yet: Kafka's RemoteStorageManager takes an (empty) transaction index too.
+      await this.#o.store.put(keys.txnindex, EMPTY);
+      await this.#write(t, finishCopy(t.manifest!, id, this.#now()));
+    } catch (e) {
+      this.#o.metrics.error('copy', e instanceof ObjectStoreError ? e.kind : 'other');
+      // Abandon the attempt now if the store lets us; otherwise the next load does.
+      try {
+        await this.#write(t, startDelete(t.manifest!, id, this.#now()));
+        await this.#finishDeletes(t);
+      } catch {
+        // Left for the next load: the entry is copy-started or delete-started.
+      }
+      throw e;
+    }
+    this.#o.metrics.copied(t.p.topic, seg.sizeBytes);
+    if (log.usable) log.markUploadedBelow(Math.min(seg.nextOffset, log.highWatermark));
+  }
+
+  async #retain(t: Task): Promise<void> {
+    const log = t.p.log;
+    const m = t.manifest!;
+    const segs = readable(m);
+    if (segs.length === 0) return;
+    const end = segs.at(-1)!.endOffset;
+    let localOnlyBytes = 0;
+    for (const s of log.closedSegments()) if (s.baseOffset > end) localOnlyBytes += s.sizeBytes;
+    // The active segment is local-only too; its size is the log end's share not yet closed.
+    const closedBytes = log.closedSegments().reduce((n, s) => n + s.sizeBytes, 0);
+    const activeBytes = Math.max(0, log.sizeBytes() - closedBytes);
+    localOnlyBytes += activeBytes;
+    const plan = remoteRetention({
+      readable: segs,
+      nowMs: this.#now(),
+      retentionMs: log.config.cleanupPolicy.delete ? log.config.retentionMs : -1,
+      retentionBytes: log.config.cleanupPolicy.delete ? log.config.retentionBytes : -1,
+      localOnlyBytes,
+      logStartOffset: log.logStartOffset,
+    });
+    if (plan.segments.length === 0) return;
+    let bytes = 0;
+    for (const s of plan.segments) {
+      try {
+        await this.#write(t, startDelete(t.manifest!, s.id, this.#now()));
+        await this.#finishDeletes(t);
+      } catch (e) {
+        this.#o.metrics.error('delete', e instanceof ObjectStoreError ? e.kind : 'other');
+        throw e;
+      }
+      bytes += s.sizeBytes;
+    }
+    this.#o.metrics.remoteDeleted(t.p.topic, plan.segments.length, bytes);
+    this.#o.logger.info('remote segments deleted by retention', {
+      topic: t.p.topic,
+      partition: t.p.partition,
+      segments: plan.segments.length,
+      reasons: [...new Set(plan.reasons)],
+      upTo: plan.segments.at(-1)!.endOffset,
+    });
+    // Retention is the whole log's: the start moves past what was deleted, and local copies of
+    // those offsets go with it.
+    if (log.usable) log.advanceLogStartOffset(plan.segments.at(-1)!.endOffset + 1);
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // Reads
+
+  #taskFor(topicId: string, partition: number): Task | undefined {
+    return this.#tasks.get(`${topicId}:${partition}`);
+  }
+
+  /** The last offset held in the bucket (ListOffsets LATEST_TIERED), or -1 when none is known. */
+  latestTieredOffset(topicId: string, partition: number): number {
+    const m = this.#taskFor(topicId, partition)?.readView;
+    return m === null || m === undefined ? -1 : (remoteEndOffset(m) ?? -1);
+  }
+
+  /**
+   * Batches from the remote segment holding `fetchOffset` (below the local log start). Throws
+   * RemoteFetchError: OFFSET_OUT_OF_RANGE for an offset the bucket no longer holds, else
+   * KAFKA_STORAGE_ERROR (retriable for clients) when the store fails or the manifest is not loaded.
+   */
+  async read(p: TieredPartition, fetchOffset: number, maxBytes: number, maxOffsetExclusive: number, minOneBatch: boolean): Promise<RemoteRead> {
+    const started = performance.now();
+    const t = this.#taskFor(p.topicId, p.partition);
+    if (t === undefined || t.readView === null) {
+      throw new RemoteFetchError('KAFKA_STORAGE_ERROR', 56, `the remote log of ${p.topic}-${p.partition} is not loaded yet`);
+    }
+    const m = t.readView;
+    const seg: RemoteSegment | null = segmentFor(m, fetchOffset);
+    if (seg === null) {
+      const start = remoteStartOffset(m);
+      if (start === null || fetchOffset < start) throw new RemoteFetchError('OFFSET_OUT_OF_RANGE', 1, `offset ${fetchOffset} of ${p.topic}-${p.partition} is no longer held`);
+      throw new RemoteFetchError('KAFKA_STORAGE_ERROR', 56, `offset ${fetchOffset} of ${p.topic}-${p.partition} is in no remote segment`);
+    }
+    const keys = segmentObjectKeys(t.prefix, seg.baseOffset, seg.id);
+    try {
+      const r = await this.#reader.read(keys, seg, fetchOffset, maxBytes, maxOffsetExclusive, minOneBatch);
+      this.#o.metrics.remoteFetched(p.topic, r.bytes, (performance.now() - started) / 1000);
+      return r;
+    } catch (e) {
+      const kind = e instanceof ObjectStoreError ? e.kind : e instanceof RemoteReadError ? 'corrupt' : 'other';
+      this.#o.metrics.error('fetch', kind);
+      throw new RemoteFetchError('KAFKA_STORAGE_ERROR', 56, `remote read of ${p.topic}-${p.partition} at ${fetchOffset} failed: ${(e as Error).message}`, { cause: e });
+    }
+  }
+}
+

@@ -1,0 +1,119 @@
+// Reads record batches of one remote segment back from the store, as a Fetch below the local log
+// start needs them: the segment's offset index (fetched whole, cached) gives the byte position to
+// start from, then 1 MiB aligned chunks of the segment are fetched with ranged GETs (cached) and cut
+// to whole batches. Every batch returned has its CRC checked, since the bytes crossed a network.
+import { crc32c } from '@node-rs/crc32';
+import type { ChunkCache } from './chunk-cache.js';
+import type { ObjectStore } from './object-store.js';
+import type { RemoteSegment } from './remote-segments.js';
+
+/** Data is fetched and cached in aligned chunks of this size. */
+export const CHUNK_BYTES = 1024 * 1024;
+/** Record batch v2 header: base offset (8), length (4), epoch (4), magic (1), CRC (4), attributes (2), last offset delta (4), ... */
+const BATCH_HEADER_BYTES = 61;
+const LENGTH_OFFSET = 8;
+const MAGIC_OFFSET = 16;
+const CRC_OFFSET = 17;
+const ATTRIBUTES_OFFSET = 21;
+const LAST_OFFSET_DELTA_OFFSET = 23;
+/** Offset index entries: relative offset (int32) and position (int32), big-endian, as Kafka's. */
+const INDEX_ENTRY_BYTES = 8;
+
+export class RemoteReadError extends Error {
+  override readonly name = 'RemoteReadError';
+}
+
+export interface RemoteRead {
+  records: Buffer;
+  /** Base offset of the first batch, or the fetch offset when none. */
+  firstOffset: number;
+  bytes: number;
+}
+
+/** The byte position to start reading `offset` from: that of the last index entry at or below it. */
+export function positionFor(index: Buffer, baseOffset: number, offset: number): number {
+  const n = Math.floor(index.length / INDEX_ENTRY_BYTES);
+  let lo = 0;
+  let hi = n - 1;
+  let pos = 0;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const rel = index.readInt32BE(mid * INDEX_ENTRY_BYTES);
+    if (baseOffset + rel <= offset) {
+      pos = index.readInt32BE(mid * INDEX_ENTRY_BYTES + 4);
+      lo = mid + 1;
+    } else {
+      hi = mid - 1;
+    }
+  }
+  return pos;
+}
+
+export class RemoteSegmentReader {
+  constructor(
+    private readonly store: ObjectStore,
+    private readonly cache: ChunkCache,
+  ) {}
+
+  private index(keys: { index: string }): Promise<Buffer> {
+    return this.cache.get(keys.index, () => this.store.get(keys.index));
+  }
+
+  private chunk(keys: { log: string }, segment: RemoteSegment, i: number): Promise<Buffer> {
+    const start = i * CHUNK_BYTES;
+    const end = Math.min(segment.sizeBytes, start + CHUNK_BYTES) - 1;
+    return this.cache.get(`${keys.log}#${i}`, () => this.store.get(keys.log, { start, endInclusive: end }));
+  }
+
+  /** Bytes [from, from + length) of the segment, from as many chunks as they span. */
+  private async bytes(keys: { log: string }, segment: RemoteSegment, from: number, length: number): Promise<Buffer> {
+    const first = Math.floor(from / CHUNK_BYTES);
+    const last = Math.floor((from + length - 1) / CHUNK_BYTES);
+    const parts: Buffer[] = [];
+    for (let i = first; i <= last; i++) {
+      const c = await this.chunk(keys, segment, i);
+      const cStart = i * CHUNK_BYTES;
+      parts.push(c.subarray(Math.max(0, from - cStart), Math.min(c.length, from + length - cStart)));
+    }
+    const out = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+    if (out.length !== length) throw new RemoteReadError(`${keys.log}: read ${out.length} of ${length} bytes at ${from}; the object is shorter than the manifest says`);
+    return out;
+  }
+
+  /**
+   * Whole batches of `segment` from the one holding `fetchOffset`, none ending at or past
+   * `maxOffsetExclusive`, within `maxBytes` (the first batch whole even if larger when
+   * `minOneBatch`). Reads stop at the segment's end; the next fetch continues in the next segment.
+   */
+  async read(keys: { log: string; index: string }, segment: RemoteSegment, fetchOffset: number, maxBytes: number, maxOffsetExclusive: number, minOneBatch: boolean): Promise<RemoteRead> {
+    const index = await this.index(keys);
+    let pos = positionFor(index, segment.baseOffset, fetchOffset);
+    const out: Buffer[] = [];
+    let total = 0;
+    let firstOffset = fetchOffset;
+    while (pos + BATCH_HEADER_BYTES <= segment.sizeBytes) {
+      const head = await this.bytes(keys, segment, pos, BATCH_HEADER_BYTES);
+      const base = Number(head.readBigInt64BE(0));
+      const size = 12 + head.readInt32BE(LENGTH_OFFSET);
+      const last = base + head.readInt32BE(LAST_OFFSET_DELTA_OFFSET);
+      if (head.readInt8(MAGIC_OFFSET) !== 2 || size < BATCH_HEADER_BYTES || pos + size > segment.sizeBytes) {
+        throw new RemoteReadError(`${keys.log}: no valid batch at byte ${pos}`);
+      }
+      if (last < fetchOffset) {
+        pos += size;
+        continue;
+      }
+      if (last >= maxOffsetExclusive) break;
+      if (total + size > maxBytes && !(total === 0 && minOneBatch)) break;
+      const batch = await this.bytes(keys, segment, pos, size);
+      if ((crc32c(batch.subarray(ATTRIBUTES_OFFSET)) >>> 0) !== batch.readUInt32BE(CRC_OFFSET)) {
+        throw new RemoteReadError(`${keys.log}: the batch at byte ${pos} (offsets ${base}-${last}) fails its CRC`);
+      }
+      if (total === 0) firstOffset = base;
+      out.push(batch);
+      total += size;
+      pos += size;
+    }
+    return { records: out.length === 1 ? out[0]! : Buffer.concat(out, total), firstOffset, bytes: total };
+  }
+}

@@ -1,0 +1,521 @@
+// Tiered storage end to end: a broker process with remote.log.storage.system.enable against a real
+// S3 server (versitygw) started here, real clients only. A 3-partition tiered topic with 1 MiB
+// segments and a 2 MiB local.retention.bytes takes 200 MB from confluent-kafka-python; then
+//   - local disk per partition stays under local.retention.bytes plus one segment once uploads are
+//     through, and the bucket holds the rest (manifests cover every offset below the local start);
+//   - ListOffsets earliest, earliest-local (-4) and latest-tiered (-5) agree with that split;
+//   - kcat (one Fetch for all partitions, so several remote reads at once) and Kafka's Java
+//     ConsoleConsumer, from the beginning, get every record byte-exact;
+//   - after a broker restart the whole history is served again;
+//   - lowering retention.bytes deletes the oldest remote segments and their objects, and nothing
+//     else: the bucket holds exactly the objects the manifests name, and every record from the new
+//     log start on is still served.
+// A broker whose bucket does not exist refuses to start, naming the probe step. And the S3 server
+// killed for 60 s under steady load (last block).
+// Records are generated from (partition, index), so a reader is checked while it streams, without
+// holding 200 MB anywhere.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readdirSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KAFKA_TOOLS_LOG4J_CONFIG } from '../acceptance/clients/paths.js';
+import { type BrokerProcess, newDataDir, runProcess, startBroker } from '../broker/harness.js';
+import { kafkaRefLibDir, kafkaRefToolsProblem, runTool } from '../broker/kafka-tools.js';
+import { S3ObjectStore } from '../../broker/tiered/s3-store.js';
+import { ManifestStore } from '../../broker/tiered/manifest-store.js';
+import { readable, type PartitionManifest } from '../../broker/tiered/remote-segments.js';
+import { segmentObjectKeys } from '../../broker/tiered/layout.js';
+import { S3_ACCESS_KEY, S3_SECRET_KEY, S3Server, s3ServerProblem } from './s3-server.js';
+
+const missing = s3ServerProblem() ?? kafkaRefToolsProblem();
+const allowMissing = process.env.STRATA_ALLOW_MISSING_PEERS === '1';
+const enabled = missing === null || !allowMissing;
+
+const MiB = 1024 * 1024;
+const PARTITIONS = 3;
+const VALUE_BYTES = 1000;
+/** At least 200 MB of record values, as the issue asks. */
+// STRATA_TIERED_TEST_MB shrinks it while developing; CI runs the full size.
+const TOTAL_BYTES = Number(process.env.STRATA_TIERED_TEST_MB ?? 200) * 1000 * 1000;
+const RECORDS_PER_PARTITION = Math.ceil(TOTAL_BYTES / VALUE_BYTES / PARTITIONS);
+const SEGMENT_BYTES = MiB;
+const LOCAL_RETENTION_BYTES = 2 * MiB;
+const TOPIC = 'cold';
+const PREFIX = 'tiered-test';
+
+/** Record i of partition p: printable, no newline, distinct per record. */
+function valueOf(p: number, i: number): string {
+  const head = `p${p}-${String(i).padStart(10, '0')}-`;
+  const fill = 'abcdefghijklmnopqrstuvwxyz0123456789'.repeat(Math.ceil(VALUE_BYTES / 36));
+  const start = (i * 7 + p) % 36;
+  return head + fill.slice(start, start + VALUE_BYTES - head.length);
+}
+
+const PRODUCE_PY = `
+import sys
+from confluent_kafka import Producer
+bootstrap, topic, parts, count, size = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+fill = 'abcdefghijklmnopqrstuvwxyz0123456789' * (size // 36 + 1)
+def value(p, i):
+    head = 'p%d-%010d-' % (p, i)
+    start = (i * 7 + p) % 36
+    return (head + fill[start:start + size - len(head)]).encode()
+errors = []
+def report(err, msg):
+    if err is not None:
+        errors.append(str(err))
+pr = Producer({'bootstrap.servers': bootstrap, 'acks': 'all', 'linger.ms': 20, 'batch.size': 262144, 'enable.idempotence': True, 'queue.buffering.max.kbytes': 65536})
+for i in range(count):
+    for p in range(parts):
+        while True:
+            try:
+                pr.produce(topic, value=value(p, i), partition=p, on_delivery=report)
+                break
+            except BufferError:
+                pr.poll(0.05)
+    pr.poll(0)
+left = pr.flush(120)
+if errors or left:
+    sys.exit('delivery failed: %s, %d left' % (errors[:3], left))
+`;
+
+let s3: S3Server;
+let broker: BrokerProcess;
+let dataDir: string;
+/** Other data directories this file made, removed at the end. */
+const scratch: string[] = [];
+
+function brokerOverrides(): string[] {
+  return [
+    'remote.log.storage.system.enable=true',
+    'strata.tiered.store=s3',
+    `strata.tiered.s3.endpoint=${s3.endpoint}`,
+    `strata.tiered.s3.bucket=${s3.bucket}`,
+    `strata.tiered.s3.prefix=${PREFIX}`,
+    'strata.tiered.s3.path.style=true',
+    'strata.tiered.s3.request.timeout.ms=5000',
+    'remote.log.manager.task.interval.ms=300',
+    'remote.log.manager.task.retry.backoff.max.ms=2000',
+    'log.retention.check.interval.ms=300',
+    'auto.create.topics.enable=false',
+  ];
+}
+const S3_ENV = { AWS_ACCESS_KEY_ID: S3_ACCESS_KEY, AWS_SECRET_ACCESS_KEY: S3_SECRET_KEY, AWS_REGION: 'us-east-1' };
+
+function s3Store(): S3ObjectStore {
+  return new S3ObjectStore({
+    endpoint: s3.endpoint,
+    region: 'us-east-1',
+    bucket: s3.bucket,
+    prefix: PREFIX,
+    pathStyle: true,
+    requestTimeoutMs: 5000,
+    maxAttempts: 2,
+    credentials: { accessKeyId: S3_ACCESS_KEY, secretAccessKey: S3_SECRET_KEY },
+  });
+}
+
+/** Every key in the bucket under the test prefix (without it). */
+async function bucketKeys(): Promise<Map<string, number>> {
+  const store = s3Store();
+  const out = new Map<string, number>();
+  try {
+    for await (const o of store.list('')) out.set(o.key, o.sizeBytes);
+  } finally {
+    store.close();
+  }
+  return out;
+}
+
+/** The manifests of the topic's partitions, read the way the broker reads them. */
+async function manifests(): Promise<{ prefix: string; manifest: PartitionManifest }[]> {
+  const keys = [...(await bucketKeys()).keys()];
+  const m = keys.map((k) => /^([^/]+)\/cold-([A-Za-z0-9_-]{22})\/(\d+)\/manifest\//.exec(k)).find((x) => x !== null);
+  expect(m, `no manifest in the bucket: ${keys.slice(0, 5).join(', ')}`).toBeTruthy();
+  const [, clusterId, topicId] = m!;
+  const store = s3Store();
+  try {
+    const out = [];
+    for (let p = 0; p < PARTITIONS; p++) {
+      const prefix = `${clusterId}/cold-${topicId}/${p}`;
+      out.push({ prefix, manifest: await new ManifestStore(store, prefix, topicId!, p).load() });
+    }
+    return out;
+  } finally {
+    store.close();
+  }
+}
+
+/** Sizes of the partition's local .log files, of those starting above `afterOffset` when given. */
+function localLogBytes(p: number, afterOffset = -1, topic = TOPIC): number {
+  const dir = join(dataDir, `${topic}-${p}`);
+  return readdirSync(dir)
+    .filter((f) => /^\d{20}\.log$/.test(f) && Number(f.slice(0, 20)) > afterOffset)
+    .reduce((n, f) => n + statSync(join(dir, f)).size, 0);
+}
+
+async function metric(name: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${broker.httpPort}/metrics`)).text();
+  let sum = 0;
+  for (const line of text.split('\n')) if (line.startsWith(`${name}{`) || line.startsWith(`${name} `)) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  return sum;
+}
+
+async function until(what: string, cond: () => Promise<boolean> | boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await cond()) return;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting until ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** ListOffsets through Kafka's GetOffsetShell: partition → offset for one timestamp spec. */
+async function offsets(time: string): Promise<number[]> {
+  const r = await runTool('org.apache.kafka.tools.GetOffsetShell', ['--bootstrap-server', broker.bootstrap, '--topic', TOPIC, '--time', time]);
+  expect(r.code, r.stderr).toBe(0);
+  const out: number[] = [];
+  for (const line of r.stdout.trim().split('\n')) {
+    const [, p, o] = line.split(':');
+    out[Number(p)] = Number(o);
+  }
+  return out;
+}
+
+/**
+ * Streams a reader's stdout line by line; `check` sees each line. Resolves with the exit code.
+ * Bounded by `timeoutMs` (SIGKILL).
+ */
+function streamLines(cmd: string, args: string[], check: (line: string) => void, timeoutMs: number): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const proc: ChildProcess = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let pending = '';
+    let stderr = '';
+    proc.stdout!.setEncoding('latin1');
+    proc.stdout!.on('data', (chunk: string) => {
+      pending += chunk;
+      let nl;
+      let from = 0;
+      while ((nl = pending.indexOf('\n', from)) >= 0) {
+        check(pending.slice(from, nl));
+        from = nl + 1;
+      }
+      pending = pending.slice(from);
+    });
+    proc.stderr!.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-10_000)));
+    const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs);
+    proc.on('exit', (code) => {
+      clearTimeout(timer);
+      if (pending !== '') check(pending);
+      resolve({ code, stderr });
+    });
+  });
+}
+
+/** What a reader saw of one partition: records in order from `first`, each checked on arrival. */
+class PartitionCheck {
+  next: number;
+  bad: string[] = [];
+  constructor(
+    readonly p: number,
+    first: number,
+  ) {
+    this.next = first;
+  }
+  see(offset: number, value: string): void {
+    if (this.bad.length >= 5) return;
+    if (offset !== this.next) this.bad.push(`p${this.p}: offset ${offset}, expected ${this.next}`);
+    else if (value !== valueOf(this.p, offset)) this.bad.push(`p${this.p}: value at ${offset} differs: ${value.slice(0, 40)}...`);
+    this.next = offset + 1;
+  }
+}
+
+/**
+ * One kcat for the whole topic from the beginning to the end: every record, in order per
+ * partition, byte-exact. librdkafka asks for all three partitions in each Fetch, so the broker
+ * reads several partitions from the bucket at once.
+ */
+async function readWithKcat(from: number[], ends: number[] = Array(PARTITIONS).fill(RECORDS_PER_PARTITION), topic = TOPIC): Promise<void> {
+  const checks = Array.from({ length: PARTITIONS }, (_, p) => new PartitionCheck(p, from[p]!));
+  const r = await streamLines('kcat', ['-C', '-b', broker.bootstrap, '-t', topic, '-o', 'beginning', '-e', '-q', '-f', '%p %o %s\n', '-X', 'fetch.wait.max.ms=100'], (line) => {
+    const a = line.indexOf(' ');
+    const b = line.indexOf(' ', a + 1);
+    const check = checks[Number(line.slice(0, a))];
+    if (check === undefined) throw new Error(`kcat printed ${line.slice(0, 60)}`);
+    check.see(Number(line.slice(a + 1, b)), line.slice(b + 1));
+  }, 300_000);
+  expect(r.code, r.stderr).toBe(0);
+  expect(checks.flatMap((c) => c.bad)).toEqual([]);
+  expect(checks.map((c) => c.next)).toEqual(ends);
+}
+
+/** Kafka's Java ConsoleConsumer, one per partition from the earliest offset: every record, byte-exact. */
+async function readWithJava(from: number[]): Promise<void> {
+  await Promise.all(
+    Array.from({ length: PARTITIONS }, async (_, p) => {
+      const check = new PartitionCheck(p, from[p]!);
+      const r = await streamLines(
+        'java',
+        [
+          '-cp', join(kafkaRefLibDir(), '*'), `-Dlog4j2.configurationFile=file:${KAFKA_TOOLS_LOG4J_CONFIG}`,
+          'org.apache.kafka.tools.consumer.ConsoleConsumer',
+          '--bootstrap-server', broker.bootstrap, '--topic', TOPIC, '--partition', String(p), '--offset', 'earliest',
+          '--max-messages', String(RECORDS_PER_PARTITION - from[p]!),
+          '--property', 'print.offset=true', '--property', 'print.value=true',
+          '--timeout-ms', '60000',
+        ],
+        (line) => {
+          // DefaultMessageFormatter: "Offset:N\tvalue".
+          const m = /^Offset:(\d+)\t(.*)$/.exec(line);
+          if (m === null) check.bad.push(`p${p}: unexpected line ${line.slice(0, 60)}`);
+          else check.see(Number(m[1]), m[2]!);
+        },
+        300_000,
+      );
+      expect(r.code, r.stderr).toBe(0);
+      expect(check.bad).toEqual([]);
+      expect(check.next).toBe(RECORDS_PER_PARTITION);
+    }),
+  );
+}
+
+describe.skipIf(!enabled)('tiered storage through a broker process and a real S3 server', () => {
+  beforeAll(async () => {
+    if (missing !== null) throw new Error(missing);
+    s3 = await S3Server.start();
+    dataDir = newDataDir();
+    broker = await startBroker({ dataDir, overrides: brokerOverrides(), env: S3_ENV });
+  }, 60_000);
+  afterAll(async () => {
+    await broker?.stop('SIGKILL');
+    await s3?.stop();
+    for (const d of [dataDir, ...scratch]) if (d !== undefined) rmSync(d, { recursive: true, force: true });
+  });
+
+  it('refuses to start when the bucket does not exist, naming the step', async () => {
+    const dir = newDataDir();
+    scratch.push(dir, `${dir}-tiered`);
+    const r = await runProcess(process.execPath, ['bin/strata', 'broker', '--override', 'listeners=PLAINTEXT://127.0.0.1:0', '--override', `log.dirs=${dir}`, '--override', 'strata.http.listener=127.0.0.1:0',
+      ...brokerOverrides().map((o) => (o.startsWith('strata.tiered.s3.bucket=') ? 'strata.tiered.s3.bucket=no-such-bucket' : o)).flatMap((o) => ['--override', o])], { timeoutMs: 30_000, env: S3_ENV });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/tiered storage: object store check failed at "bucket exists" on s3:\/\/no-such-bucket/);
+  });
+
+  it('moves 200 MB to the bucket, keeps local disk bounded, and serves every record byte-exact to kcat and the Java consumer', async () => {
+    const created = await runTool('org.apache.kafka.tools.TopicCommand', [
+      '--bootstrap-server', broker.bootstrap, '--create', '--topic', TOPIC, '--partitions', String(PARTITIONS), '--replication-factor', '1',
+      '--config', 'remote.storage.enable=true', '--config', `segment.bytes=${SEGMENT_BYTES}`, '--config', `local.retention.bytes=${LOCAL_RETENTION_BYTES}`,
+    ]);
+    expect(created.code, created.stdout + created.stderr).toBe(0);
+    const produced = await runProcess('/usr/bin/python3', ['-c', PRODUCE_PY, broker.bootstrap, TOPIC, String(PARTITIONS), String(RECORDS_PER_PARTITION), String(VALUE_BYTES)], { timeoutMs: 600_000 });
+    expect(produced.code, produced.stderr).toBe(0);
+
+    // Uploads drain and local retention follows: each partition keeps at most the bound plus one segment.
+    await until('uploads are through and local retention has run', async () => {
+      if ((await metric('strata_remote_copy_lag_segments')) > 0) return false;
+      for (let p = 0; p < PARTITIONS; p++) if (localLogBytes(p) > LOCAL_RETENTION_BYTES + SEGMENT_BYTES) return false;
+      return true;
+    }, 300_000);
+    for (let p = 0; p < PARTITIONS; p++) expect(localLogBytes(p)).toBeLessThanOrEqual(LOCAL_RETENTION_BYTES + SEGMENT_BYTES);
+    expect(await metric('strata_remote_copy_segments_total')).toBeGreaterThan(PARTITIONS);
+    expect(await metric('strata_remote_copy_bytes_total')).toBeGreaterThan(TOTAL_BYTES / 2);
+
+    // The bucket holds the rest: each manifest covers [0, local log start) contiguously.
+    const earliest = await offsets('-2');
+    const earliestLocal = await offsets('-4');
+    const latestTiered = await offsets('-5');
+    const latest = await offsets('-1');
+    const ms = await manifests();
+    const keys = await bucketKeys();
+    for (let p = 0; p < PARTITIONS; p++) {
+      const segs = readable(ms[p]!.manifest);
+      expect(earliest[p]).toBe(0);
+      expect(latest[p]).toBe(RECORDS_PER_PARTITION);
+      expect(segs[0]!.baseOffset).toBe(0);
+      // Local disk holds only the tail: at most the bound plus one segment of records.
+      expect(earliestLocal[p]).toBeGreaterThan(0);
+      expect((RECORDS_PER_PARTITION - earliestLocal[p]!) * VALUE_BYTES).toBeLessThanOrEqual(LOCAL_RETENTION_BYTES + SEGMENT_BYTES);
+      expect(latestTiered[p]).toBe(segs.at(-1)!.endOffset);
+      expect(segs.at(-1)!.endOffset + 1).toBeGreaterThanOrEqual(earliestLocal[p]!);
+      for (const s of segs) expect(keys.get(segmentObjectKeys(ms[p]!.prefix, s.baseOffset, s.id).log)).toBe(s.sizeBytes);
+    }
+
+    await readWithKcat([0, 0, 0]);
+    await readWithJava([0, 0, 0]);
+    // Both readers went through the bucket for everything below the local start.
+    const remoteRecords = earliestLocal.reduce((n, o) => n + o, 0);
+    expect(await metric('strata_remote_fetch_bytes_total')).toBeGreaterThanOrEqual(2 * remoteRecords * VALUE_BYTES);
+  }, 1_500_000);
+
+  it('serves the whole history after a restart', async () => {
+    expect(await broker.stop()).toBe(0);
+    broker = await startBroker({ dataDir, overrides: brokerOverrides(), env: S3_ENV });
+    expect(await offsets('-2')).toEqual([0, 0, 0]);
+    await readWithKcat([0, 0, 0]);
+  }, 600_000);
+
+  it('remote retention deletes the oldest segments and their objects, and nothing else', async () => {
+    const before = await manifests();
+    // About 60% of each partition: the oldest 40% of the data must go, all of it from the bucket.
+    const retentionBytes = Math.floor(0.6 * RECORDS_PER_PARTITION * VALUE_BYTES);
+    const r = await runTool('kafka.admin.ConfigCommand', ['--bootstrap-server', broker.bootstrap, '--entity-type', 'topics', '--entity-name', TOPIC, '--alter', '--add-config', `retention.bytes=${retentionBytes}`]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    await until('remote retention moved every log start', async () => (await offsets('-2')).every((o) => o > 0), 120_000);
+    // Let any deletion in flight finish before looking at the bucket.
+    await until('the manifests are steady', async () => JSON.stringify(await manifests()) === JSON.stringify(await manifests()), 30_000);
+    const after = await manifests();
+    const start = await offsets('-2');
+    const keys = await bucketKeys();
+    const named = new Set<string>();
+    for (let p = 0; p < PARTITIONS; p++) {
+      const segs = readable(after[p]!.manifest);
+      const old = readable(before[p]!.manifest);
+      // Oldest first, contiguous: what is left is a suffix of what was there.
+      expect(old.slice(old.length - segs.length).map((s) => s.id)).toEqual(segs.map((s) => s.id));
+      expect(after[p]!.manifest.segments.every((s) => s.state === 'copy-finished')).toBe(true);
+      expect(start[p]).toBe(segs[0]!.baseOffset);
+      // Nothing inside retention went: without the oldest remaining segment the log would be within it.
+      // Kafka's count: remote segments plus the local segments after the remote end.
+      const remoteBytes = segs.reduce((n, s) => n + s.sizeBytes, 0);
+      const total = remoteBytes + localLogBytes(p, segs.at(-1)!.endOffset);
+      expect(total - segs[0]!.sizeBytes).toBeLessThan(retentionBytes);
+      expect(total).toBeGreaterThanOrEqual(retentionBytes);
+      for (const s of segs) for (const k of Object.values(segmentObjectKeys(after[p]!.prefix, s.baseOffset, s.id))) named.add(k);
+    }
+    // The bucket holds exactly the objects the manifests name (plus the manifests themselves).
+    const segmentKeys = [...keys.keys()].filter((k) => k.includes('/segments/'));
+    expect(new Set(segmentKeys)).toEqual(named);
+    await readWithKcat(start);
+  }, 600_000);
+});
+
+// The outage: the S3 server is killed for 60 s while a producer and a tail consumer run. Clients
+// see no error, the upload backlog rises while the store is down and drains once it is back, and
+// every acknowledged record is then read from the beginning, byte-exact.
+const OUTAGE_MS = 60_000;
+const STEADY_RECORDS_PER_SECOND = 900;
+
+/** confluent-kafka-python: produce at a steady rate for `seconds`, round-robin over the partitions
+ *  with values valueOf(p, i); prints the acknowledged count per partition and any error. */
+const STEADY_PRODUCE_PY = `
+import sys, time, json
+from confluent_kafka import Producer
+bootstrap, topic, parts, rate, seconds, size = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5]), int(sys.argv[6])
+fill = 'abcdefghijklmnopqrstuvwxyz0123456789' * (size // 36 + 1)
+def value(p, i):
+    head = 'p%d-%010d-' % (p, i)
+    start = (i * 7 + p) % 36
+    return (head + fill[start:start + size - len(head)]).encode()
+errors = []
+acked = [0] * parts
+def report(err, msg):
+    if err is not None:
+        errors.append(str(err))
+    else:
+        acked[msg.partition()] += 1
+pr = Producer({'bootstrap.servers': bootstrap, 'acks': 'all', 'linger.ms': 5, 'enable.idempotence': True})
+sent = [0] * parts
+start = time.time()
+n = 0
+while time.time() - start < seconds:
+    due = int((time.time() - start) * rate)
+    while n < due:
+        p = n % parts
+        pr.produce(topic, value=value(p, sent[p]), partition=p, on_delivery=report)
+        sent[p] += 1
+        n += 1
+    pr.poll(0.01)
+left = pr.flush(60)
+print(json.dumps({'acked': acked, 'sent': sent, 'errors': errors[:5], 'left': left}))
+`;
+
+/** A tail consumer: assigned at the end of every partition, polls for \`seconds\`, checks offsets are
+ *  dense and values well formed; prints what it saw and any error. */
+const TAIL_CONSUME_PY = `
+import sys, time, json
+from confluent_kafka import Consumer, TopicPartition, OFFSET_END, KafkaError
+bootstrap, topic, parts, seconds = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
+c = Consumer({'bootstrap.servers': bootstrap, 'group.id': 'tail', 'enable.auto.commit': False, 'enable.partition.eof': False})
+c.assign([TopicPartition(topic, p, OFFSET_END) for p in range(parts)])
+nxt = [None] * parts
+count = 0
+errors = []
+start = time.time()
+while time.time() - start < seconds:
+    m = c.poll(0.2)
+    if m is None:
+        continue
+    if m.error() is not None:
+        errors.append(str(m.error()))
+        continue
+    p, o = m.partition(), m.offset()
+    if nxt[p] is not None and o != nxt[p]:
+        errors.append('partition %d: offset %d after %d' % (p, o, nxt[p] - 1))
+    if not m.value().startswith(('p%d-%010d-' % (p, o)).encode()):
+        errors.append('partition %d: offset %d has value %r' % (p, o, m.value()[:20]))
+    nxt[p] = o + 1
+    count += 1
+c.close()
+print(json.dumps({'next': nxt, 'count': count, 'errors': errors[:5]}))
+`;
+
+describe.skipIf(!enabled)('tiered storage while the S3 server is down', () => {
+  beforeAll(async () => {
+    if (missing !== null) throw new Error(missing);
+    s3 = await S3Server.start();
+    dataDir = newDataDir();
+    broker = await startBroker({ dataDir, overrides: brokerOverrides(), env: S3_ENV });
+  }, 60_000);
+  afterAll(async () => {
+    await broker?.stop('SIGKILL');
+    await s3?.stop();
+    if (dataDir !== undefined) rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('keeps hot produce and consume error-free, lets the backlog rise and drain, and loses nothing', async () => {
+    const topic = 'steady';
+    const created = await runTool('org.apache.kafka.tools.TopicCommand', [
+      '--bootstrap-server', broker.bootstrap, '--create', '--topic', topic, '--partitions', String(PARTITIONS), '--replication-factor', '1',
+      '--config', 'remote.storage.enable=true', '--config', `segment.bytes=${SEGMENT_BYTES}`, '--config', `local.retention.bytes=${LOCAL_RETENTION_BYTES}`,
+    ]);
+    expect(created.code, created.stdout + created.stderr).toBe(0);
+    const before = 10_000;
+    const after = 15_000;
+    const produceSeconds = (before + OUTAGE_MS + after) / 1000;
+    const consumer = runProcess('/usr/bin/python3', ['-c', TAIL_CONSUME_PY, broker.bootstrap, topic, String(PARTITIONS), String(produceSeconds + 20)], { timeoutMs: 300_000 });
+    // The consumer is assigned before the first record, so it sees every one.
+    await new Promise((r) => setTimeout(r, 3000));
+    const producer = runProcess('/usr/bin/python3', ['-c', STEADY_PRODUCE_PY, broker.bootstrap, topic, String(PARTITIONS), String(STEADY_RECORDS_PER_SECOND), String(produceSeconds), String(VALUE_BYTES)], { timeoutMs: 300_000 });
+
+    await until('segments are being uploaded', async () => (await metric('strata_remote_copy_segments_total')) > 0, 60_000);
+    await s3.pause();
+    const downUntil = Date.now() + OUTAGE_MS;
+    let lagMax = 0;
+    while (Date.now() < downUntil) {
+      lagMax = Math.max(lagMax, await metric('strata_remote_copy_lag_segments'));
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    const keptLocally = [0, 1, 2].reduce((n, p) => n + localLogBytes(p, -1, topic), 0);
+    await s3.resume();
+    expect(lagMax).toBeGreaterThan(PARTITIONS);
+    // Local disk held the backlog: more than local retention allows.
+    expect(keptLocally).toBeGreaterThan(PARTITIONS * (LOCAL_RETENTION_BYTES + SEGMENT_BYTES));
+    expect(await metric('strata_remote_errors_total')).toBeGreaterThan(0);
+
+    const produced = await producer;
+    expect(produced.code, produced.stderr).toBe(0);
+    const report = JSON.parse(produced.stdout.trim().split('\n').at(-1)!) as { acked: number[]; sent: number[]; errors: string[]; left: number };
+    expect(report.errors).toEqual([]);
+    expect(report.acked).toEqual(report.sent);
+    const consumed = await consumer;
+    expect(consumed.code, consumed.stderr).toBe(0);
+    const seen = JSON.parse(consumed.stdout.trim().split('\n').at(-1)!) as { next: (number | null)[]; count: number; errors: string[] };
+    expect(seen.errors).toEqual([]);
+    expect(seen.next).toEqual(report.acked);
+    expect(seen.count).toBe(report.acked.reduce((n, x) => n + x, 0));
+
+    await until('the upload backlog drained', async () => (await metric('strata_remote_copy_lag_segments')) === 0, 180_000);
+    await until('local retention caught up', () => [0, 1, 2].every((p) => localLogBytes(p, -1, topic) <= LOCAL_RETENTION_BYTES + SEGMENT_BYTES), 60_000);
+    await readWithKcat([0, 0, 0], report.acked, topic);
+  }, 600_000);
+});
