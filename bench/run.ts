@@ -1,4 +1,4 @@
-// npx tsx bench/run.ts [--quick] [--reps=N] [--records=N]
+// npx tsx bench/run.ts [--quick] [--reps=N] [--records=N] [--tiered-mb=N] [--only=tiered]
 //
 // Producer throughput and latency of Strata against the reference Apache Kafka broker, measured with
 // Kafka's own ProducerPerformance so both brokers face the same JVM client. The rules follow the
@@ -9,6 +9,9 @@
 // A session is one broker lifetime on a fresh data directory: spawn, time to the first acknowledged
 // produce, create the topic, an in-session warm-up produce (JIT), then acks=1 and acks=all runs,
 // while VmRSS is sampled every 200 ms. Results go to bench/results/<timestamp>.{json,md}.
+//
+// The tiered read case (bench/tiered.ts, Strata only: Kafka's jars have no RemoteStorageManager
+// plugin) runs after the sessions, or alone with --only=tiered.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -29,6 +32,7 @@ import {
   parseRdkafkaProduce,
 } from './lib/parse.js';
 import { RssSampler, cpuSeconds } from './lib/proc.js';
+import { type BenchTools, TIERED_METRICS, type TieredResult, tieredMedians, tieredReadCase } from './tiered.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const BROKER_CORE = '0';
@@ -54,17 +58,39 @@ interface Options {
   e2eRecords: number;
   /** How long the fixed-rate end-to-end latency run lasts. */
   latencySeconds: number;
+  /** MB (10^6 bytes) of 1 KiB records the tiered read case writes into each of its topics. */
+  tieredMb: number;
+  /** Run only this case ('tiered'), or everything. */
+  only: 'tiered' | null;
 }
+
+const USAGE = 'use --quick, --reps=N, --records=N, --tiered-mb=N, --only=tiered';
 
 function parseArgs(argv: string[]): Options {
   const quick = argv.includes('--quick');
-  const opts: Options = { quick, reps: quick ? 1 : 3, records: quick ? 200_000 : 1_000_000, e2eRecords: quick ? 5_000 : 10_000, latencySeconds: quick ? 10 : 20 };
-  for (const a of argv) {
-    const m = /^--(reps|records)=(\d+)$/.exec(a);
-    if (m) opts[m[1] as 'reps' | 'records'] = Number(m[2]);
-    else if (a !== '--quick') throw new Error(`unknown argument ${a} (use --quick, --reps=N, --records=N)`);
+  const opts: Options = {
+    quick,
+    reps: quick ? 1 : 3,
+    records: quick ? 200_000 : 1_000_000,
+    e2eRecords: quick ? 5_000 : 10_000,
+    latencySeconds: quick ? 10 : 20,
+    tieredMb: quick ? 100 : 500,
+    only: null,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const m = /^--(reps|records|tiered-mb)=(\d+)$/.exec(a);
+    if (m) {
+      const key = m[1] === 'tiered-mb' ? 'tieredMb' : (m[1] as 'reps' | 'records');
+      opts[key] = Number(m[2]);
+    } else if (a === '--only' || a.startsWith('--only=')) {
+      // Both `--only=tiered` and `--only tiered` (as `npm run bench -- --only tiered` passes it).
+      const v = a === '--only' ? argv[++i] : a.slice('--only='.length);
+      if (v !== 'tiered') throw new Error(`--only takes "tiered", got ${v === undefined ? 'nothing' : JSON.stringify(v)} (${USAGE})`);
+      opts.only = v;
+    } else if (a !== '--quick') throw new Error(`unknown argument ${a} (${USAGE})`);
   }
-  if (opts.reps < 1 || opts.records < 1) throw new Error('--reps and --records must be positive');
+  if (opts.reps < 1 || opts.records < 1 || opts.tieredMb < 1) throw new Error('--reps, --records and --tiered-mb must be positive');
   return opts;
 }
 
@@ -135,11 +161,11 @@ function javaTool(ref: KafkaRef, mainClass: string, args: string[], timeoutMs = 
   );
 }
 
-async function createTopic(ref: KafkaRef, bootstrap: string, topic = TOPIC): Promise<void> {
+async function createTopic(ref: KafkaRef, bootstrap: string, topic = TOPIC, configs: string[] = []): Promise<void> {
   const r = await javaTool(
     ref,
     'org.apache.kafka.tools.TopicCommand',
-    ['--bootstrap-server', bootstrap, '--create', '--topic', topic, '--partitions', String(PARTITIONS), '--replication-factor', '1'],
+    ['--bootstrap-server', bootstrap, '--create', '--topic', topic, '--partitions', String(PARTITIONS), '--replication-factor', '1', ...configs.flatMap((c) => ['--config', c])],
     60_000,
   );
   if (r.code !== 0) throw new Error(`TopicCommand failed (${r.code}): ${r.stdout}${r.stderr}`);
@@ -175,8 +201,8 @@ function checked(tool: string, r: RunResult): string {
   return r.stdout;
 }
 
-async function rdkafkaProduce(ref: KafkaRef, bootstrap: string, records: number, acks: string): Promise<RdkafkaProduceResult> {
-  const r = await rdkafka(ref, ['-P', '-t', TOPIC, '-b', bootstrap, '-s', String(RECORD_SIZE), '-c', String(records), '-a', acks === 'all' ? '-1' : acks, ...RDKAFKA_PRODUCER_PROPS, '-q']);
+async function rdkafkaProduce(ref: KafkaRef, bootstrap: string, records: number, acks: string, topic = TOPIC): Promise<RdkafkaProduceResult> {
+  const r = await rdkafka(ref, ['-P', '-t', topic, '-b', bootstrap, '-s', String(RECORD_SIZE), '-c', String(records), '-a', acks === 'all' ? '-1' : acks, ...RDKAFKA_PRODUCER_PROPS, '-q']);
   return parseRdkafkaProduce(checked('rdkafka_performance producer', r), records);
 }
 
@@ -191,13 +217,13 @@ async function consumerPerf(ref: KafkaRef, bootstrap: string, records: number): 
   return parseConsumerPerf(checked('ConsumerPerformance', r), records);
 }
 
-async function rdkafkaConsume(ref: KafkaRef, bootstrap: string, records: number): Promise<RdkafkaConsumeResult> {
+async function rdkafkaConsume(ref: KafkaRef, bootstrap: string, records: number, topic = TOPIC): Promise<RdkafkaConsumeResult> {
   // librdkafka stops fetching a partition whose local queue is over its thresholds and, by default,
   // waits fetch.queue.backoff.ms (1 s) before trying again. Against a broker that fills the queue
   // faster than the tool drains it, those pauses decide the result (the same run measured 0.9 and
   // 1.7 M records/s here). With no backoff the figure is the broker's and the client's, not the
   // timer's; both brokers get the same setting.
-  const r = await rdkafka(ref, ['-C', '-t', TOPIC, '-b', bootstrap, ...ALL_PARTITIONS, '-o', 'beginning', '-c', String(records), '-X', 'log_level=3', '-X', 'fetch.queue.backoff.ms=0', '-q']);
+  const r = await rdkafka(ref, ['-C', '-t', topic, '-b', bootstrap, ...ALL_PARTITIONS, '-o', 'beginning', '-c', String(records), '-X', 'log_level=3', '-X', 'fetch.queue.backoff.ms=0', '-q']);
   return parseRdkafkaConsume(checked('rdkafka_performance consumer', r), records);
 }
 
@@ -625,9 +651,19 @@ function table(rs: Row[]): string {
     const k = median(r.kafka);
     const s = median(r.strata);
     const ratio = k === 0 || !Number.isFinite(k) || !Number.isFinite(s) ? 'n/a' : (s / k).toFixed(2);
-    lines.push(`| ${r.metric} | ${cell(r.kafka, r.digits)} | ${cell(r.strata, r.digits)} | ${ratio} |`);
+    // A Strata-only row (the tiered case): Kafka has no figure, rather than a made-up one.
+    const kafka = r.kafka.length === 0 ? 'absent¹' : cell(r.kafka, r.digits);
+    lines.push(`| ${r.metric} | ${kafka} | ${cell(r.strata, r.digits)} | ${ratio} |`);
   }
   return lines.join('\n');
+}
+
+const KAFKA_TIERED_NOTE =
+  "¹ Kafka's tiered storage needs a RemoteStorageManager plugin, and none ships in its jars, so the tiered case runs on Strata only.";
+
+function tieredRows(t: TieredResult | null): Row[] {
+  if (t === null) return [];
+  return TIERED_METRICS.map((m) => ({ metric: m.label, digits: m.digits, kafka: [], strata: t.runs.map((r) => r[m.key]!) }));
 }
 
 function warningLines(results: SessionResult[]): string[] {
@@ -658,14 +694,38 @@ function machine(): Record<string, string | number> {
   };
 }
 
+function benchTools(ref: KafkaRef): BenchTools {
+  return {
+    root: ROOT,
+    brokerCore: BROKER_CORE,
+    clientCore: CLIENT_CORE,
+    partitions: PARTITIONS,
+    progress,
+    createTopic: (bootstrap, topic, configs) => createTopic(ref, bootstrap, topic, configs),
+    produce: async (bootstrap, topic, records) => {
+      await rdkafkaProduce(ref, bootstrap, records, 'all', topic);
+    },
+    consume: async (bootstrap, topic, records) => (await rdkafkaConsume(ref, bootstrap, records, topic)).msgsPerSec,
+    stopBroker,
+    setLive: (child) => (liveBroker = child),
+  };
+}
+
 async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));
-  progress(`options: ${opts.quick ? 'quick, ' : ''}${opts.reps} rep(s), ${opts.records} records of ${RECORD_SIZE} B per run`);
+  progress(
+    opts.only === 'tiered'
+      ? `options: only the tiered read case, ${opts.reps} rep(s), ${opts.tieredMb} MB per topic`
+      : `options: ${opts.quick ? 'quick, ' : ''}${opts.reps} rep(s), ${opts.records} records of ${RECORD_SIZE} B per run, tiered case ${opts.tieredMb} MB per topic`,
+  );
   const ref = installKafka();
   const kafka = kafkaSpec(ref);
   const strata = strataSpec();
-  const order: [BrokerSpec, boolean][] = [[kafka, true], [strata, true]];
-  for (let i = 0; i < opts.reps; i++) order.push([kafka, false], [strata, false]);
+  const order: [BrokerSpec, boolean][] = [];
+  if (opts.only === null) {
+    order.push([kafka, true], [strata, true]);
+    for (let i = 0; i < opts.reps; i++) order.push([kafka, false], [strata, false]);
+  }
   const results: SessionResult[] = [];
   const state: RunState = {};
   const startedAt = new Date();
@@ -673,8 +733,10 @@ async function main(): Promise<void> {
     progress(`session ${i + 1}/${order.length}: ${spec.name}${warmup ? ' (warm-up, discarded)' : ''}`);
     results.push(await session(ref, spec, opts, warmup, state));
   }
+  progress(`tiered read case (Strata only), ${opts.reps} rep(s)`);
+  const tiered = await tieredReadCase(benchTools(ref), { mb: opts.tieredMb, reps: opts.reps });
   const measured = results.filter((r) => !r.warmup);
-  const rs = rows(measured.filter((r) => r.broker === 'kafka'), measured.filter((r) => r.broker === 'strata'));
+  const rs = [...rows(measured.filter((r) => r.broker === 'kafka'), measured.filter((r) => r.broker === 'strata')), ...tieredRows(tiered)];
   const m = machine();
   const stamp = startedAt.toISOString().replace(/:/g, '-').replace(/\.\d+Z$/, 'Z');
   const dir = join(ROOT, 'bench/results');
@@ -693,17 +755,25 @@ async function main(): Promise<void> {
     offeredRate: state.offeredRate,
     requestedRate: state.requestedRate,
     calibration: state.calibration,
+    only: opts.only,
+    tieredMb: opts.tieredMb,
   };
   writeFileSync(
     join(dir, `${stamp}.json`),
-    JSON.stringify({ startedAt: startedAt.toISOString(), machine: m, config, rows: rs, sessions: results }, null, 2) + '\n',
+    JSON.stringify({ startedAt: startedAt.toISOString(), machine: m, config, rows: rs, sessions: results, tiered: { ...tiered, medians: tieredMedians(tiered) } }, null, 2) + '\n',
   );
+  const tieredText =
+    `Tiered read case (Strata only): ${tiered.config.records.toLocaleString('en-US')} records of ${RECORD_SIZE} B (${opts.tieredMb} MB) into a tiered topic ` +
+    `(segment.bytes ${tiered.config.segmentBytes / MiB} MiB, local.retention.bytes 0) and the same into an untiered one, both ${PARTITIONS} partitions, with rdkafka_performance (acks=all); ` +
+    `once uploads were through and local retention had left only the active segments (${fmt(tiered.settled.remoteBytes / MiB, 0)} MiB in the bucket, ` +
+    `${fmt(tiered.settled.localBytes / MiB, 1)} MiB local), each repetition restarts the broker (empty remote read cache) and reads both topics from the beginning with ` +
+    `rdkafka_performance as in the consume case. The S3 server is versitygw on the same machine, on the client core.`;
   const md = [
     `# Broker benchmark ${startedAt.toISOString()}`,
     '',
     `Command: \`npx tsx bench/run.ts${process.argv.slice(2).map((a) => ` ${a}`).join('')}\``,
     '',
-    `Each session: one broker on a fresh data directory, topic \`${TOPIC}\` of ${PARTITIONS} partitions RF 1, ${RECORD_SIZE} B records. ` +
+    ...(opts.only === 'tiered' ? [tieredText] : [`Each session: one broker on a fresh data directory, topic \`${TOPIC}\` of ${PARTITIONS} partitions RF 1, ${RECORD_SIZE} B records. ` +
       `Kafka's ProducerPerformance (${opts.records.toLocaleString('en-US')} records per run, ${PRODUCER_PROPS.join(' ')}) and librdkafka's ` +
       `rdkafka_performance (same count and batching) at acks=1 and acks=all; ConsumerPerformance (a new group) and rdkafka_performance each reading ${(opts.records * 2).toLocaleString('en-US')} records back; ` +
       `end-to-end latency with rdkafka_performance at a fixed offered rate of half Kafka's best rdkafka_performance rate in its warm-up session (acks=all, ${opts.latencySeconds} s)` +
@@ -711,11 +781,13 @@ async function main(): Promise<void> {
       `Kafka's EndToEndLatency (${opts.e2eRecords.toLocaleString('en-US')} round trips, one record in flight). ` +
       `Broker on core ${BROKER_CORE}, clients on core ${CLIENT_CORE}. ` +
       `${opts.reps} measured session(s) per broker after one warm-up session each, alternating Kafka and Strata. ` +
-      `CPU is the broker's user+system time over the run divided by the bytes produced or read.`,
+      `CPU is the broker's user+system time over the run divided by the bytes produced or read.`, '', tieredText]),
     '',
     table(rs),
     '',
-    'Cells are the median over the measured sessions, with the lowest and highest in brackets.',
+    'Cells are the median over the measured sessions (or tiered repetitions), with the lowest and highest in brackets.',
+    '',
+    KAFKA_TIERED_NOTE,
     '',
     ...warningLines(results),
     'Machine:',
@@ -724,7 +796,7 @@ async function main(): Promise<void> {
     '',
   ].join('\n');
   writeFileSync(join(dir, `${stamp}.md`), md);
-  process.stdout.write(`\n${table(rs)}\n\n`);
+  process.stdout.write(`\n${table(rs)}\n\n${KAFKA_TIERED_NOTE}\n\n`);
   progress(`wrote bench/results/${stamp}.json and .md`);
 }
 

@@ -751,7 +751,9 @@ export const BROKER_KEYS = [
   int('strata.tiered.s3.request.timeout.ms', 30_000, {
     group: 'tiered',
     importance: 'low',
-    doc: 'Deadline of one request to the store, connection included; a store that stops answering fails the request instead of hanging it.',
+    doc:
+      'Deadline of one request to the store, connection included, for each of the two attempts the S3 client makes; a store that stops answering fails the request instead of hanging it, ' +
+      'counted as strata_remote_errors_total{kind="timeout"}.',
     validator: atLeast(1),
   }),
   int('strata.tiered.upload.part.bytes', 16 * MiB, {

@@ -246,7 +246,7 @@ export class BrokerMetrics {
 
   readonly remoteErrors = new client.Counter({
     name: 'strata_remote_errors_total',
-    help: 'Object store failures, by operation (copy, delete, fetch, load) and kind (unavailable, throttled, denied, not-found, corrupt, fenced, other).',
+    help: 'Object store failures, by operation (copy, delete, fetch, load) and kind (throttled, unavailable, timeout, denied, no-bucket, not-found, precondition-failed, corrupt, fenced, other).',
     labelNames: ['operation', 'kind'] as const,
     registers: [this.registry],
   });

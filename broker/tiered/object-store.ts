@@ -12,8 +12,10 @@ export type ObjectStoreErrorKind =
   | 'precondition-failed'
   /** The store asked us to slow down (503 SlowDown, 429). Retriable. */
   | 'throttled'
-  /** The store did not answer, answered 5xx, or timed out. Retriable. */
+  /** The store refused the connection, dropped it, or answered 5xx. Retriable. */
   | 'unavailable'
+  /** The store did not answer within the request deadline (a slow store). Retriable. */
+  | 'timeout'
   /** Credentials or permissions were refused (401, 403). */
   | 'denied'
   /** The bucket does not exist. */
@@ -21,7 +23,7 @@ export type ObjectStoreErrorKind =
   /** Anything else: a bad request, a malformed answer. */
   | 'other';
 
-const RETRIABLE: ReadonlySet<ObjectStoreErrorKind> = new Set(['throttled', 'unavailable']);
+const RETRIABLE: ReadonlySet<ObjectStoreErrorKind> = new Set(['throttled', 'unavailable', 'timeout']);
 
 export class ObjectStoreError extends Error {
   override readonly name = 'ObjectStoreError';

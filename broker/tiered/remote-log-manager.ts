@@ -141,6 +141,11 @@ class RateLimit {
 
 const EMPTY = Buffer.alloc(0);
 
+/** The kind of a failure, as metrics and logs label it. */
+function errorKind(e: unknown): string {
+  return e instanceof ObjectStoreError ? e.kind : e instanceof ManifestFencedError ? 'fenced' : 'other';
+}
+
 export class RemoteLogManager {
   readonly #o: RemoteLogManagerOptions;
   readonly #now: () => number;
@@ -237,7 +242,7 @@ export class RemoteLogManager {
       t.manifest = null;
       const wait = backoffMs(t.failures, this.#o.retryBackoffMs, this.#o.retryBackoffMaxMs, Math.random);
       t.nextAttemptMs = this.#now() + wait;
-      const kind = e instanceof ObjectStoreError ? e.kind : e instanceof ManifestFencedError ? 'fenced' : 'other';
+      const kind = errorKind(e);
       const lag = log.usable ? uploadLag(log.closedSegments(), log.uploadedBelow) : { segments: 0, bytes: 0 };
       // One line per failure streak step; the back-off bounds how often that is.
       this.#o.logger.warn('tiered storage task failed; retrying with back-off, local segments kept', {
@@ -339,7 +344,13 @@ export class RemoteLogManager {
       sizeBytes: seg.sizeBytes,
       leaderEpochs: inSegment.map((e) => ({ epoch: e.epoch, startOffset: Math.max(e.startOffset, seg.baseOffset) })),
     };
-    await this.#write(t, startCopy(t.manifest!, entry, this.#now()));
+    try {
+      await this.#write(t, startCopy(t.manifest!, entry, this.#now()));
+    } catch (e) {
+      // Counted here too: a store that refuses only writes fails every round at this step.
+      this.#o.metrics.error('copy', errorKind(e));
+      throw e;
+    }
     try {
       await this.#o.store.putFile(keys.log, seg.logFile, this.#o.partBytes);
       await this.#o.store.put(keys.index, readFileSync(seg.offsetIndexFile));
@@ -350,7 +361,7 @@ export class RemoteLogManager {
       await this.#o.store.put(keys.txnindex, EMPTY);
       await this.#write(t, finishCopy(t.manifest!, id, this.#now()));
     } catch (e) {
-      this.#o.metrics.error('copy', e instanceof ObjectStoreError ? e.kind : 'other');
+      this.#o.metrics.error('copy', errorKind(e));
       // Abandon the attempt now if the store lets us; otherwise the next load does.
       try {
         await this.#write(t, startDelete(t.manifest!, id, this.#now()));

@@ -57,7 +57,15 @@ export class S3ObjectStore implements ObjectStore {
       region: options.region,
       forcePathStyle: options.pathStyle,
       maxAttempts: options.maxAttempts,
-      requestHandler: { connectionTimeout: options.requestTimeoutMs, requestTimeout: options.requestTimeoutMs },
+      // requestTimeout alone only logs a warning when exceeded (to the console, outside Strata's
+      // log); throwOnRequestTimeout makes it the deadline of each attempt, so the SDK's own retry
+      // gets its turn. socketTimeout ends a response whose body stops arriving after its headers.
+      requestHandler: {
+        connectionTimeout: options.requestTimeoutMs,
+        requestTimeout: options.requestTimeoutMs,
+        throwOnRequestTimeout: true,
+        socketTimeout: options.requestTimeoutMs,
+      },
       ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
     });
   }
@@ -67,8 +75,9 @@ export class S3ObjectStore implements ObjectStore {
     return this.prefix + key;
   }
 
+  /** The whole call's deadline, the SDK's retries included: a backstop behind each attempt's own. */
   private signal(): AbortSignal {
-    return AbortSignal.timeout(this.options.requestTimeoutMs * this.options.maxAttempts);
+    return AbortSignal.timeout(this.options.requestTimeoutMs * (this.options.maxAttempts + 1));
   }
 
   /** HEAD on the bucket: resolves if it exists and is reachable with these credentials. */
@@ -244,8 +253,11 @@ export function s3Error(e: unknown, operation: string, key: string): ObjectStore
   const err = e as { name?: string; Code?: string; message?: string; code?: string; $metadata?: { httpStatusCode?: number } };
   const status = err.$metadata?.httpStatusCode;
   let kind = kindOf(err.Code ?? err.name, status);
-  // No HTTP status: the request never got an answer (refused, reset, timed out, aborted).
-  if (kind === 'other' && status === undefined) kind = 'unavailable';
+  // A deadline passed: an attempt's (TimeoutError, ETIMEDOUT) or the whole call's (AbortError from
+  // signal()). Told apart from 'unavailable' so a slow store shows as such in the metrics.
+  if (status === undefined && (err.name === 'TimeoutError' || err.name === 'AbortError' || err.code === 'ETIMEDOUT')) kind = 'timeout';
+  // No HTTP status: the request never got an answer (refused, reset).
+  else if (kind === 'other' && status === undefined) kind = 'unavailable';
   const what = [err.name, status === undefined ? undefined : `HTTP ${status}`, err.code, err.message].filter((x) => x !== undefined && x !== '').join(': ');
   return new ObjectStoreError(kind, operation, key, what, { cause: e });
 }

@@ -1,6 +1,7 @@
 // The S3 store against a real S3-compatible server (versitygw): the object store contract, then what
-// only a remote store has: a missing bucket, refused credentials and an outage, each a clear error of
-// the right kind within the request deadline, never a hang.
+// only a remote store has: a missing bucket, refused credentials, an outage, and (through a
+// fault-injecting proxy) throttling, 5xx answers, a store slower than the deadline and bodies cut
+// short, each a clear error of the right kind within the request deadline, never a hang.
 import { createServer, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ObjectStoreError } from '../../broker/tiered/object-store.js';
@@ -8,6 +9,7 @@ import { ObjectStoreCheckError, probeObjectStore } from '../../broker/tiered/pro
 import { S3ObjectStore, type S3StoreOptions } from '../../broker/tiered/s3-store.js';
 import { describeObjectStoreContract } from '../../broker/tiered/store-contract.js';
 import { describeManifestStore } from '../../broker/tiered/manifest-store-contract.js';
+import { FaultProxy } from './fault-proxy.js';
 import { S3_ACCESS_KEY, S3_SECRET_KEY, S3Server, s3ServerProblem } from './s3-server.js';
 
 const missing = s3ServerProblem();
@@ -120,12 +122,77 @@ describe.skipIf(!enabled)('S3 store failures', () => {
     try {
       const e = await store.get('anything').catch((x: unknown) => x);
       expect(e).toBeInstanceOf(ObjectStoreError);
-      expect((e as ObjectStoreError).kind).toBe('unavailable');
+      expect((e as ObjectStoreError).kind).toBe('timeout');
+      expect((e as ObjectStoreError).retriable).toBe(true);
       expect(held.length).toBeGreaterThan(0);
     } finally {
       store.close();
       for (const s of held) s.destroy();
       await new Promise((r) => silent.close(r));
     }
+  });
+
+  describe('behind a fault-injecting proxy', () => {
+    let proxy: FaultProxy;
+    let store: S3ObjectStore;
+    beforeAll(async () => {
+      proxy = await FaultProxy.start(server.endpoint);
+      store = new S3ObjectStore(options(server, { endpoint: proxy.endpoint, prefix: 'faults', requestTimeoutMs: 500 }));
+      await store.put('big', Buffer.alloc(3 * 1024 * 1024, 7));
+    });
+    afterAll(async () => {
+      store?.close();
+      await proxy?.stop();
+    });
+    const ops = (): [string, () => Promise<unknown>][] => [
+      ['get', () => store.get('big')],
+      ['ranged get', () => store.get('big', { start: 1024, endInclusive: 1024 * 1024 })],
+      ['put', () => store.put('small', Buffer.from('x'))],
+      ['head', () => store.head('big')],
+      ['list', async () => {
+        for await (const o of store.list('')) void o;
+      }],
+    ];
+    async function failure(op: () => Promise<unknown>): Promise<ObjectStoreError> {
+      const e = await op().then(() => null, (x: unknown) => x);
+      expect(e).toBeInstanceOf(ObjectStoreError);
+      return e as ObjectStoreError;
+    }
+
+    it('503 SlowDown is "throttled" and 500 InternalError "unavailable", both retriable, for every operation', async () => {
+      for (const [mode, kind] of [['slow-down', 'throttled'], ['internal-error', 'unavailable']] as const) {
+        proxy.set({ kind: mode });
+        for (const [name, op] of ops()) {
+          const e = await failure(op);
+          expect([name, e.kind, e.retriable]).toEqual([name, kind, true]);
+        }
+      }
+      proxy.set({ kind: 'pass' });
+      expect((await store.get('big')).length).toBe(3 * 1024 * 1024);
+    });
+
+    it('a store slower than the deadline is "timeout": each attempt has its own deadline and the SDK retries', async () => {
+      proxy.set({ kind: 'delay', delayMs: 2_000 });
+      for (const [name, op] of ops()) {
+        const held = proxy.counts.delayed;
+        const e = await failure(op);
+        expect([name, e.kind, e.retriable]).toEqual([name, 'timeout', true]);
+        // Both attempts (maxAttempts 2) reached the server: the first one's deadline ended it.
+        expect(proxy.counts.delayed - held, name).toBe(2);
+      }
+      proxy.set({ kind: 'pass' });
+    });
+
+    it('a GET body cut short is "unavailable", never a short buffer', async () => {
+      proxy.set({ kind: 'cut-get-body' });
+      for (const op of [() => store.get('big'), () => store.get('big', { start: 0, endInclusive: 1024 * 1024 - 1 })]) {
+        const cut = proxy.counts.cut;
+        const e = await failure(op);
+        expect(e.kind).toBe('unavailable');
+        expect(proxy.counts.cut).toBeGreaterThan(cut);
+      }
+      proxy.set({ kind: 'pass' });
+      expect((await store.get('big', { start: 0, endInclusive: 1024 * 1024 - 1 })).length).toBe(1024 * 1024);
+    });
   });
 });
