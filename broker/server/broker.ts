@@ -176,6 +176,7 @@ export class Broker {
         },
       });
       this.metrics.tiered = this.remoteLogs;
+      await this.remoteLogs.init();
     }
     const remoteLogs = this.remoteLogs;
     const ctx: BrokerContext = {
@@ -199,6 +200,9 @@ export class Broker {
               fetchMaxWaitMs: tiered.fetchMaxWaitMs,
               read: (p, offset, maxBytes, upTo, minOne) => remoteLogs.read(p, offset, maxBytes, upTo, minOne),
               latestTieredOffset: (topicId, partition) => remoteLogs.latestTieredOffset(topicId, partition),
+              offsetForTimestamp: (p, targetMs, startingOffset, maxDecompressedBytes) => remoteLogs.offsetForTimestamp(p, targetMs, startingOffset, maxDecompressedBytes),
+              maxTimestampOffset: (p, maxDecompressedBytes) => remoteLogs.maxTimestampOffset(p, maxDecompressedBytes),
+              topicDeleted: (name, topicId) => void remoteLogs.deleteTopic(name, topicId),
             },
     };
     for (const l of this.opts.listeners) {
