@@ -3,7 +3,7 @@
 // largest timestamp (v7+), -4 the first offset on local disk (v9+, KIP-1005), -5 the last offset in
 // the bucket (v9+, KIP-1005; -1 when nothing is there or the topic is not tiered), otherwise the first
 // offset whose timestamp is at least the one asked for, or offset -1 when there is none. For a tiered
-// topic, timestamp lookups search the bucket's segments first (their uploaded time indexes, read
+// partition with data below its local log start, timestamp lookups search the bucket's segments first (their uploaded time indexes, read
 // through the remote cache), then the local ones, as Kafka's KIP-405 does; -3 compares the largest
 // remote and local timestamps (the earlier offset on a tie), which Kafka 4.1 does from local
 // segments only (KAFKA-17552). A remote lookup that fails answers KAFKA_STORAGE_ERROR. A partition
@@ -55,7 +55,9 @@ export const listOffsetsHandler: ApiHandler = {
           }
           const log = partition.log;
           const epoch = epochs ? partition.leaderEpoch : -1;
-          const tiered = topic !== undefined && log.config.remoteStorageEnable ? ctx.tiered : null;
+          // Only offsets below the local log start need the bucket; above it the local search sees
+          // everything the bucket holds (and works before the manifest is loaded).
+          const tiered = topic !== undefined && log.config.remoteStorageEnable && log.logStartOffset < log.localLogStartOffset ? ctx.tiered : null;
           if (tiered !== null && topic !== undefined && (p.timestamp === MAX_TIMESTAMP || p.timestamp >= 0n)) {
             const where = { topic: t.name, topicId: topic.id, partition: p.partitionIndex, log };
             remote.push(tieredLookup(ctx, tiered, where, p.timestamp, out, epochs));
