@@ -220,8 +220,6 @@ export class RemoteLogManager {
     return Promise.all(running).then(() => {});
   }
 
-  readonly #topicDeletes = new Set<Promise<void>>();
-
   /**
    * The topic was deleted: its partitions' tasks stop, then every object under the topic's prefix
    * (segments and manifests) is deleted in the background, retried with back-off until the bucket
@@ -263,8 +261,6 @@ export class RemoteLogManager {
         }
       }
     })();
-    this.#topicDeletes.add(work);
-    void work.finally(() => this.#topicDeletes.delete(work));
     return work;
   }
 
@@ -542,7 +538,7 @@ export class RemoteLogManager {
     const m = this.#readViewOf(p);
     for (const seg of readable(m)) {
       if (seg.maxTimestampMs < targetMs || seg.endOffset < startingOffset) continue;
-      const found = await this.#findInSegment(p, m, seg, targetMs, startingOffset, maxDecompressedBytes);
+      const found = await this.#findInSegment(p, seg, targetMs, startingOffset, maxDecompressedBytes);
       if (found !== null) return found;
     }
     return null;
@@ -557,7 +553,7 @@ export class RemoteLogManager {
     let best: RemoteSegment | null = null;
     for (const seg of readable(m)) if (seg.maxTimestampMs >= 0 && seg.endOffset >= p.log.logStartOffset && (best === null || seg.maxTimestampMs > best.maxTimestampMs)) best = seg;
     if (best === null) return null;
-    return this.#findInSegment(p, m, best, best.maxTimestampMs, p.log.logStartOffset, maxDecompressedBytes);
+    return this.#findInSegment(p, best, best.maxTimestampMs, p.log.logStartOffset, maxDecompressedBytes);
   }
 
   #readViewOf(p: TieredPartition): PartitionManifest {
@@ -568,7 +564,7 @@ export class RemoteLogManager {
     return t.readView;
   }
 
-  async #findInSegment(p: TieredPartition, m: PartitionManifest, seg: RemoteSegment, targetMs: number, startingOffset: number, maxDecompressedBytes: number): Promise<TimestampAndOffset | null> {
+  async #findInSegment(p: TieredPartition, seg: RemoteSegment, targetMs: number, startingOffset: number, maxDecompressedBytes: number): Promise<TimestampAndOffset | null> {
     const prefix = partitionPrefix(this.#o.clusterId, p.topic, p.topicId, p.partition);
     try {
       return await this.#reader.findOffsetByTimestamp(segmentObjectKeys(prefix, seg.baseOffset, seg.id), seg, targetMs, startingOffset, maxDecompressedBytes);
