@@ -13,7 +13,6 @@ import { defaultListOffsetsResponse } from '../protocol/generated/index.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import type { ApiHandler, BrokerContext, RequestInfo } from './context.js';
 import { errorCodeOf } from './log-errors.js';
-import { decompressedBatchBytesMax } from '../log/index.js';
 import type { PartitionLogLike } from '../cluster/topics.js';
 
 const EARLIEST = -2n;
@@ -124,16 +123,15 @@ async function tieredLookup(
   epochs: boolean,
 ): Promise<void> {
   const log = where.log;
-  const decompressedMax = decompressedBatchBytesMax(log.config);
   let found: { offset: number; timestamp: number; leaderEpoch: number } | null = null;
   try {
     if (timestamp === MAX_TIMESTAMP) {
-      const remote = await tiered.maxTimestampOffset(where, decompressedMax);
+      const remote = await tiered.maxTimestampOffset(where);
       const local = log.maxTimestampOffset();
       found = remote === null ? local : local === null || remote.timestamp > local.timestamp || (remote.timestamp === local.timestamp && remote.offset <= local.offset) ? remote : local;
     } else {
       const target = Number(timestamp);
-      found = (await tiered.offsetForTimestamp(where, target, log.logStartOffset, decompressedMax)) ?? log.offsetForTimestamp(target);
+      found = (await tiered.offsetForTimestamp(where, target, log.logStartOffset)) ?? log.offsetForTimestamp(target);
     }
   } catch (e) {
     const code = (e as { errorCode?: unknown }).errorCode;

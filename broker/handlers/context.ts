@@ -54,9 +54,9 @@ export interface TieredReads {
   latestTieredOffset(topicId: string, partition: number): number;
   /** ListOffsets by timestamp in the bucket: the first record at or after `startingOffset` with a
    *  timestamp at least `targetMs`, or null; rejects with an error carrying a Kafka `errorCode`. */
-  offsetForTimestamp(p: TieredPartitionRef, targetMs: number, startingOffset: number, maxDecompressedBytes: number): Promise<{ offset: number; timestamp: number; leaderEpoch: number } | null>;
+  offsetForTimestamp(p: TieredPartitionRef, targetMs: number, startingOffset: number): Promise<{ offset: number; timestamp: number; leaderEpoch: number } | null>;
   /** ListOffsets MAX_TIMESTAMP (-3) in the bucket: the first record with the largest remote timestamp, or null. */
-  maxTimestampOffset(p: TieredPartitionRef, maxDecompressedBytes: number): Promise<{ offset: number; timestamp: number; leaderEpoch: number } | null>;
+  maxTimestampOffset(p: TieredPartitionRef): Promise<{ offset: number; timestamp: number; leaderEpoch: number } | null>;
   /** A topic was deleted: its remote objects are deleted in the background (never waited on). */
   topicDeleted(name: string, topicId: string): void;
 }
