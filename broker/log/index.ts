@@ -3,7 +3,6 @@ export { PartitionLog, type PartitionLogOptions, type CompactOptions, type Compa
 export { LogError, LogErrorCode, type LogErrorName } from './errors.js';
 export {
   DEFAULT_LOG_CONFIG,
-  decompressedBatchBytesMax,
   validateLogConfig,
   type AppendResult,
   type EpochEndOffset,
