@@ -112,8 +112,15 @@ export class ChunkCache {
   /** Creates the disk tier's directory and removes every cache file an earlier run left there. */
   async init(): Promise<void> {
     if (this.#diskTier === null) return;
-    await mkdir(this.#diskTier.dir, { recursive: true });
-    for (const name of await readdir(this.#diskTier.dir)) {
+    const dir = this.#diskTier.dir;
+    let names: string[];
+    try {
+      await mkdir(dir, { recursive: true });
+      names = await readdir(dir);
+    } catch (e) {
+      throw new Error(`the remote read cache directory ${dir} (strata.tiered.cache.dir) cannot be used: ${(e as Error).message}`, { cause: e });
+    }
+    for (const name of names) {
       // Only our own files: a misconfigured directory loses nothing else.
       if (name.endsWith(FILE_SUFFIX) || name.endsWith(TEMP_SUFFIX)) await unlink(join(this.#diskTier.dir, name)).catch(() => {});
     }
