@@ -370,4 +370,17 @@ describe('tiered storage keys', () => {
     expect(fails('strata.tiered.upload.part.bytes=1024').key).toBe('strata.tiered.upload.part.bytes');
     expect(fails('remote.log.manager.task.retry.backoff.ms=60000').key).toBe('remote.log.manager.task.retry.backoff.ms');
   });
+
+  it('bound the read cache on disk, in a directory of its own', () => {
+    const c = cfg('remote.log.storage.system.enable=true');
+    expect([c.strataTieredCacheDiskBytes, c.strataTieredCacheDir, c.strataTieredCacheReadAheadChunks]).toEqual([1024 * 1024 * 1024, null, 2]);
+    expect(cfg('strata.tiered.cache.disk.bytes=0').strataTieredCacheDiskBytes).toBe(0);
+    expect(fails('strata.tiered.cache.disk.bytes=-1').key).toBe('strata.tiered.cache.disk.bytes');
+    expect(fails('strata.tiered.cache.read.ahead.chunks=65').key).toBe('strata.tiered.cache.read.ahead.chunks');
+    expect(fails('strata.tiered.cache.dir= ').key).toBe('strata.tiered.cache.dir');
+    const e = fails('log.dirs=/var/strata/a,/var/strata/b', 'strata.tiered.cache.dir=/var/strata/b/');
+    expect([e.key, e.message]).toEqual(['strata.tiered.cache.dir', expect.stringMatching(/must be a directory of its own/)]);
+    expect(fails('strata.tiered.local.dir=/var/t', 'strata.tiered.cache.dir=/var/t').key).toBe('strata.tiered.cache.dir');
+    expect(cfg('log.dirs=/var/strata/a', 'strata.tiered.cache.dir=/var/strata/a-cache').strataTieredCacheDir).toBe('/var/strata/a-cache');
+  });
 });

@@ -5,6 +5,7 @@
 // between keys are checked. The first problem is thrown as a ConfigError naming the key; start-up
 // prints it and exits. Inert keys and other harmless oddities come back as warnings.
 import { readFileSync, statSync } from 'node:fs';
+import { resolve as resolvePath } from 'node:path';
 import { ConfigError } from './errors.js';
 import { BROKER_KEYS, brokerKey, brokerKeyValue } from './keys.js';
 import {
@@ -229,6 +230,14 @@ export function loadBrokerConfig(options: LoadOptions): LoadResult {
   // Tiered storage needs somewhere to put segments; an S3 store without a bucket cannot start.
   if (d.remoteLogStorageSystemEnable && d.strataTieredStore === 's3' && d.strataTieredS3Bucket === null) {
     throw new ConfigError('strata.tiered.store=s3 needs strata.tiered.s3.bucket (remote.log.storage.system.enable is true)', 'strata.tiered.s3.bucket');
+  }
+  // The read cache's directory is wiped at start-up: it must be a directory of its own.
+  if (d.strataTieredCacheDir !== null) {
+    const cacheDir = resolvePath(d.strataTieredCacheDir);
+    const taken = [...logDirs, ...(d.strataTieredLocalDir === null ? [] : [d.strataTieredLocalDir])].map((x) => resolvePath(x));
+    if (taken.includes(cacheDir)) {
+      throw new ConfigError(`strata.tiered.cache.dir (${d.strataTieredCacheDir}) must be a directory of its own, not a log directory or strata.tiered.local.dir`, 'strata.tiered.cache.dir');
+    }
   }
   if (d.remoteLogManagerTaskRetryBackoffMs > d.remoteLogManagerTaskRetryBackoffMaxMs) {
     throw new ConfigError(

@@ -765,8 +765,29 @@ export const BROKER_KEYS = [
   long('strata.tiered.cache.memory.bytes', 64 * MiB, {
     group: 'tiered',
     importance: 'medium',
-    doc: 'Memory for remote segment data and indexes read back from the store (least recently used chunks go first). Sequential readers are served from 1 MiB chunks, which is their read-ahead.',
+    doc: 'Memory for remote segment data and indexes read back from the store, the first tier of the remote read cache (least recently used 1 MiB chunks go first, to the disk tier).',
     validator: atLeast(MiB),
+  }),
+  long('strata.tiered.cache.disk.bytes', 1024 * MiB, {
+    group: 'tiered',
+    importance: 'medium',
+    doc:
+      'Disk for the second tier of the remote read cache, under strata.tiered.cache.dir: every chunk read from the store is kept there too (least recently used first out, a hard maximum), so a reread that no longer fits in memory does not go back to the bucket. 0 turns the disk tier off.',
+    validator: atLeast(0),
+  }),
+  str('strata.tiered.cache.dir', null, {
+    group: 'tiered',
+    importance: 'medium',
+    defaultDoc: 'the first log directory with -remote-cache appended',
+    doc: 'Directory of the disk tier of the remote read cache. Its cache files are deleted at start-up (nothing from an earlier run is served); other files are left alone.',
+    validator: custom<string>('a non-empty path', (s) => (s.trim() === '' ? 'is empty' : null)),
+  }),
+  int('strata.tiered.cache.read.ahead.chunks', 2, {
+    group: 'tiered',
+    importance: 'low',
+    doc:
+      'Chunks (1 MiB) loaded in the background ahead of a partition whose remote reads are sequential, and the next segment\'s first chunk at a segment\'s end; at most 4 such loads run at once across the broker. 0 turns read-ahead off.',
+    validator: between(0, 64),
   }),
   int('num.recovery.threads.per.data.dir', 2, {
     group: 'log',

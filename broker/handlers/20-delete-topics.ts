@@ -1,5 +1,6 @@
 // DeleteTopics (key 20), v1-6. v6 may name topics by id. Unknown topics: UNKNOWN_TOPIC_OR_PARTITION
-// (UNKNOWN_TOPIC_ID by id); delete.topic.enable=false: TOPIC_DELETION_DISABLED.
+// (UNKNOWN_TOPIC_ID by id); delete.topic.enable=false: TOPIC_DELETION_DISABLED. With tiered storage
+// on, the topic's remote objects are deleted afterwards in the background; the answer never waits.
 import type * as G from '../protocol/generated/index.js';
 import { defaultDeleteTopicsResponse } from '../protocol/generated/index.js';
 import { ErrorCode } from '../protocol/error-codes.js';
@@ -22,6 +23,8 @@ export const deleteTopicsHandler: ApiHandler = {
       else if (!ctx.settings.deleteTopicEnable) out.errorCode = ErrorCode.TOPIC_DELETION_DISABLED;
       else {
         ctx.topics.delete(topic.name);
+        // Its objects in the bucket go in the background, as Kafka deletes them after the topic.
+        ctx.tiered?.topicDeleted(topic.name, topic.id);
         ctx.metrics.partitions.set(ctx.topics.partitionCount());
       }
       return out;

@@ -52,7 +52,16 @@ export interface TieredReads {
   ): Promise<{ records: Buffer; bytes: number; firstOffset: number }>;
   /** ListOffsets LATEST_TIERED (-5): the last offset in the bucket, -1 when none. */
   latestTieredOffset(topicId: string, partition: number): number;
+  /** ListOffsets by timestamp in the bucket: the first record at or after `startingOffset` with a
+   *  timestamp at least `targetMs`, or null; rejects with an error carrying a Kafka `errorCode`. */
+  offsetForTimestamp(p: TieredPartitionRef, targetMs: number, startingOffset: number): Promise<{ offset: number; timestamp: number; leaderEpoch: number } | null>;
+  /** ListOffsets MAX_TIMESTAMP (-3) in the bucket: the first record with the largest remote timestamp, or null. */
+  maxTimestampOffset(p: TieredPartitionRef): Promise<{ offset: number; timestamp: number; leaderEpoch: number } | null>;
+  /** A topic was deleted: its remote objects are deleted in the background (never waited on). */
+  topicDeleted(name: string, topicId: string): void;
 }
+
+type TieredPartitionRef = { topic: string; topicId: string; partition: number; log: import('../log/partition-log.js').TieredLogView };
 
 /** The log directories as DescribeLogDirs sees them. */
 export interface LogDirsView {

@@ -2,6 +2,20 @@
 // (not prom-client's global one) so that tests can run several brokers in one process.
 import client from 'prom-client';
 
+/** The remote read cache's counters as the metrics read them (broker/tiered/chunk-cache.ts). */
+interface RemoteCacheStats {
+  memoryHits: number;
+  diskHits: number;
+  misses: number;
+  coalesced: number;
+  bucketBytes: number;
+  prefetches: number;
+  prefetchFailures: number;
+  prefetchesSkipped: number;
+  diskCorrupt: number;
+  diskErrors: number;
+}
+
 /** At most this many group/partition series per scrape, so a huge group count cannot blow up a scrape. */
 export const GROUP_OFFSET_SERIES_MAX = 50_000;
 
@@ -252,7 +266,7 @@ export class BrokerMetrics {
   });
 
   /** Set by the broker when tiered storage is on; read at scrape time. */
-  tiered: { backlog(): Iterable<{ topic: string; partition: number; segments: number; bytes: number }>; cache: { stats: { hits: number; misses: number }; bytes: number } } | undefined;
+  tiered: { backlog(): Iterable<{ topic: string; partition: number; segments: number; bytes: number }>; cache: { stats: Readonly<RemoteCacheStats>; bytes: number; diskBytes: number } } | undefined;
 
   readonly remoteCopyLagBytes: client.Gauge<'topic' | 'partition'> = (() => {
     const metrics = this;
@@ -286,26 +300,81 @@ export class BrokerMetrics {
     const metrics = this;
     return new client.Counter({
       name: 'strata_remote_cache_requests_total',
-      help: 'Lookups in the remote read cache (indexes and 1 MiB data chunks), by result (hit, miss).',
+      help:
+        'Lookups in the remote read cache (indexes and 1 MiB data chunks), by result: memory and disk (hits in that tier), miss (read from the bucket), coalesced (joined a load in flight).',
       labelNames: ['result'] as const,
       registers: [this.registry],
       collect() {
         if (metrics.tiered === undefined) return;
+        const s = metrics.tiered.cache.stats;
         this.reset();
-        this.inc({ result: 'hit' }, metrics.tiered.cache.stats.hits);
-        this.inc({ result: 'miss' }, metrics.tiered.cache.stats.misses);
+        this.inc({ result: 'memory' }, s.memoryHits);
+        this.inc({ result: 'disk' }, s.diskHits);
+        this.inc({ result: 'miss' }, s.misses);
+        this.inc({ result: 'coalesced' }, s.coalesced);
       },
     });
   })();
 
-  readonly remoteCacheBytes: client.Gauge = (() => {
+  readonly remoteCacheBytes: client.Gauge<'tier'> = (() => {
     const metrics = this;
     return new client.Gauge({
       name: 'strata_remote_cache_bytes',
-      help: 'Bytes held by the remote read cache (bounded by strata.tiered.cache.memory.bytes).',
+      help: 'Bytes held by the remote read cache, by tier: memory (bounded by strata.tiered.cache.memory.bytes) and disk (strata.tiered.cache.disk.bytes, writes in flight included).',
+      labelNames: ['tier'] as const,
       registers: [this.registry],
       collect() {
-        this.set(metrics.tiered?.cache.bytes ?? 0);
+        this.set({ tier: 'memory' }, metrics.tiered?.cache.bytes ?? 0);
+        this.set({ tier: 'disk' }, metrics.tiered?.cache.diskBytes ?? 0);
+      },
+    });
+  })();
+
+  readonly remoteCacheBucketBytes: client.Counter = (() => {
+    const metrics = this;
+    return new client.Counter({
+      name: 'strata_remote_cache_bucket_bytes_total',
+      help: 'Bytes the remote read cache read from the object store (misses and read-ahead).',
+      registers: [this.registry],
+      collect() {
+        if (metrics.tiered === undefined) return;
+        this.reset();
+        this.inc(metrics.tiered.cache.stats.bucketBytes);
+      },
+    });
+  })();
+
+  readonly remotePrefetches: client.Counter<'result'> = (() => {
+    const metrics = this;
+    return new client.Counter({
+      name: 'strata_remote_prefetches_total',
+      help: 'Read-ahead loads for sequential remote readers, by result: done, failed (counted only; the reader loads the chunk itself), skipped (the broker-wide bound of loads in flight was reached).',
+      labelNames: ['result'] as const,
+      registers: [this.registry],
+      collect() {
+        if (metrics.tiered === undefined) return;
+        const s = metrics.tiered.cache.stats;
+        this.reset();
+        this.inc({ result: 'done' }, s.prefetches);
+        this.inc({ result: 'failed' }, s.prefetchFailures);
+        this.inc({ result: 'skipped' }, s.prefetchesSkipped);
+      },
+    });
+  })();
+
+  readonly remoteCacheDiskErrors: client.Counter<'kind'> = (() => {
+    const metrics = this;
+    return new client.Counter({
+      name: 'strata_remote_cache_disk_errors_total',
+      help: 'Disk tier failures of the remote read cache, by kind: corrupt (a file failed its length or CRC check; deleted and refetched), io (a read or write failed; the entry is fetched from the bucket).',
+      labelNames: ['kind'] as const,
+      registers: [this.registry],
+      collect() {
+        if (metrics.tiered === undefined) return;
+        const s = metrics.tiered.cache.stats;
+        this.reset();
+        this.inc({ kind: 'corrupt' }, s.diskCorrupt);
+        this.inc({ kind: 'io' }, s.diskErrors);
       },
     });
   })();

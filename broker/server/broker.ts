@@ -18,7 +18,7 @@ import { BrokerMetrics } from '../observability/metrics.js';
 import { type HttpEndpoint, startHttpEndpoint } from '../observability/http.js';
 import { type LogFactory, METADATA_FILE, type Partition, TopicRegistry } from '../cluster/topics.js';
 import { LogDirectories, readNewestCopy } from '../log/log-dirs.js';
-import type { FaultInjector } from '../log/types.js';
+import { decompressedBatchBytesMax, type FaultInjector } from '../log/types.js';
 import { randomBytes } from 'node:crypto';
 import { LONG_NEVER } from '../config/index.js';
 import { ProducerIdManager } from '../cluster/producer-ids.js';
@@ -176,6 +176,7 @@ export class Broker {
         },
       });
       this.metrics.tiered = this.remoteLogs;
+      await this.remoteLogs.init();
     }
     const remoteLogs = this.remoteLogs;
     const ctx: BrokerContext = {
@@ -199,6 +200,10 @@ export class Broker {
               fetchMaxWaitMs: tiered.fetchMaxWaitMs,
               read: (p, offset, maxBytes, upTo, minOne) => remoteLogs.read(p, offset, maxBytes, upTo, minOne),
               latestTieredOffset: (topicId, partition) => remoteLogs.latestTieredOffset(topicId, partition),
+              // The same bound on a compressed batch's records as the local timestamp search uses.
+              offsetForTimestamp: (p, targetMs, startingOffset) => remoteLogs.offsetForTimestamp(p, targetMs, startingOffset, decompressedBatchBytesMax(p.log.config)),
+              maxTimestampOffset: (p) => remoteLogs.maxTimestampOffset(p, decompressedBatchBytesMax(p.log.config)),
+              topicDeleted: (name, topicId) => void remoteLogs.deleteTopic(name, topicId),
             },
     };
     for (const l of this.opts.listeners) {

@@ -26,6 +26,7 @@ describe('tiered topic configs', () => {
   it('builds the store the keys choose, or none', () => {
     expect(tieredOptions(broker())).toBeNull();
     expect(tieredOptions(broker('remote.log.storage.system.enable=true', 'log.dirs=/var/strata'))!.store.description).toBe('local directory /var/strata-tiered');
+    expect(tieredOptions(broker('remote.log.storage.system.enable=true', 'log.dirs=/var/strata'))!.manager.cacheDisk).toEqual({ dir: '/var/strata-remote-cache', maxBytes: 1024 * 1024 * 1024 });
     const s3 = tieredOptions(broker('remote.log.storage.system.enable=true', 'strata.tiered.store=s3', 'strata.tiered.s3.bucket=bucket-1', 'strata.tiered.s3.endpoint=http://127.0.0.1:9', 'strata.tiered.s3.prefix=p'))!;
     expect(s3.store.description).toBe('s3://bucket-1/p/ (http://127.0.0.1:9)');
     s3.store.close();

@@ -134,6 +134,8 @@ export function tieredOptions(config: BrokerConfig): BrokerOptions['tiered'] {
       copyBytesPerSecond: config.remoteLogManagerCopyMaxBytesPerSecond,
       partBytes: config.strataTieredUploadPartBytes,
       cacheBytes: config.strataTieredCacheMemoryBytes,
+      cacheDisk: { dir: config.strataTieredCacheDir ?? `${config.logDirs[0]!.replace(/\/+$/, '')}-remote-cache`, maxBytes: config.strataTieredCacheDiskBytes },
+      readAheadChunks: config.strataTieredCacheReadAheadChunks,
     },
   };
 }

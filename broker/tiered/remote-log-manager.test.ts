@@ -1,13 +1,15 @@
 // The tiered storage driver over a real partition log and the local-directory store: uploads with
 // every companion object, local retention only after confirmed uploads, reads below the local log
 // start byte-exact, retries while the store fails, crash leftovers and orphans cleaned up, remote
-// retention oldest first. Plus the pure planning and key layout.
+// retention oldest first, read-ahead and the disk cache tier, timestamp lookups in the remote time
+// indexes, a deleted topic's objects removed. Plus the pure planning and key layout.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PartitionLog } from '../log/partition-log.js';
 import { makeBatch, TestClock, testConfig } from '../log/testing.js';
+import { buildBatch } from '../protocol/records/batch.js';
 import { LocalObjectStore } from './local-store.js';
 import { partitionPrefix, segmentObjectKeys } from './layout.js';
 import { ManifestStore } from './manifest-store.js';
@@ -45,8 +47,10 @@ class FlakyStore implements ObjectStore {
     this.check('putFile', key);
     return this.inner.putFile(key, path, part, o);
   }
+  gets: string[] = [];
   async get(key: string, r?: { start: number; endInclusive: number }) {
     this.check('get', key);
+    this.gets.push(r === undefined ? key : `${key}@${r.start}`);
     return this.inner.get(key, r);
   }
   async head(key: string) {
@@ -82,7 +86,7 @@ async function setup(config: Parameters<typeof testConfig>[0] = {}) {
   const open = () =>
     PartitionLog.open({ dir, nowMs: clock.fn, config: testConfig({ segmentBytes: 4096, indexIntervalBytes: 512, remoteStorageEnable: true, localRetentionBytes: 8192, ...config }) });
   const log = open();
-  const manager = (s: ObjectStore = store) =>
+  const manager = (s: ObjectStore = store, more: { cacheBytes?: number; cacheDisk?: { dir: string; maxBytes: number }; readAheadChunks?: number } = {}) =>
     new RemoteLogManager({
       store: s,
       clusterId: 'cluster-1',
@@ -96,6 +100,7 @@ async function setup(config: Parameters<typeof testConfig>[0] = {}) {
       copyBytesPerSecond: Number.MAX_SAFE_INTEGER,
       partBytes: 5 * 1024 * 1024,
       cacheBytes: 1024 * 1024,
+      ...more,
     });
   return { clock, root, inner, store, dir, log, open, manager };
 }
@@ -277,6 +282,135 @@ describe('RemoteLogManager', () => {
     const e = await m.read(p, 0, 1000, s.log.highWatermark, true).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(RemoteFetchError);
     expect((e as RemoteFetchError).errorCode).toBe(56);
+    await m.stop();
+    s.log.close();
+  });
+});
+
+describe('RemoteLogManager reads', () => {
+  /** Batch i holds records i*5 .. i*5+4 with timestamps T0 + 100 i + 10 j. */
+  const T0 = 1_700_000_000_000;
+  function fillTimed(log: PartitionLog, batches: number): void {
+    for (let i = 0; i < batches; i++) {
+      const records = Array.from({ length: 5 }, (_, j) => ({ key: Buffer.from(`k${j}`), value: Buffer.alloc(60, `b${i}-${j}`), timestamp: BigInt(T0 + 100 * i + 10 * j) }));
+      log.appendAsLeader(buildBatch({ baseTimestamp: BigInt(T0 + 100 * i), records }), 0);
+      log.updateHighWatermark(log.logEndOffset);
+    }
+  }
+  /** The offset the record timestamps above give for `target`: the first with timestamp >= it. */
+  function expectedOffset(target: number, batches: number): number | null {
+    for (let o = 0; o < batches * 5; o++) if (T0 + 100 * Math.floor(o / 5) + 10 * (o % 5) >= target) return o;
+    return null;
+  }
+
+  it('finds offsets by timestamp in the remote time indexes, below the local log start', async () => {
+    const s = await setup();
+    fillTimed(s.log, 60);
+    const p: TieredPartition = { topic: 't', topicId: 'TOPICID', partition: 0, log: s.log };
+    const m = s.manager();
+    m.start(() => [p]);
+    await m.runOnce();
+    expect(s.log.deleteSegmentsByRetention()).toBeGreaterThan(0);
+    const localStart = s.log.localLogStartOffset;
+    expect(localStart).toBeGreaterThan(40);
+    for (const target of [T0 - 5, T0, T0 + 1, T0 + 745, T0 + 750, T0 + 100 * Math.floor(localStart / 5) - 65]) {
+      const want = expectedOffset(target, 60)!;
+      expect(want).toBeLessThan(localStart);
+      const got = await m.offsetForTimestamp(p, target, s.log.logStartOffset, 1 << 20);
+      expect(got, `target ${target - T0}`).toMatchObject({ offset: want, timestamp: T0 + 100 * Math.floor(want / 5) + 10 * (want % 5) });
+    }
+    // Past every remote timestamp: nothing in the bucket (the local search answers).
+    const last = m.latestTieredOffset('TOPICID', 0);
+    expect(await m.offsetForTimestamp(p, T0 + 100 * Math.floor(last / 5) + 41, 0, 1 << 20)).toBeNull();
+    // The largest remote timestamp: the last record of the last remote segment's last batch.
+    expect(await m.maxTimestampOffset(p, 1 << 20)).toMatchObject({ offset: last, timestamp: T0 + 100 * Math.floor(last / 5) + 40 });
+    // With the store down, what the cache holds still answers; what it does not is a storage error.
+    s.store.down = true;
+    expect(await m.offsetForTimestamp(p, T0, 0, 1 << 20)).toMatchObject({ offset: 0 });
+    m.cache.evictPrefix('');
+    await expect(m.offsetForTimestamp(p, T0, 0, 1 << 20)).rejects.toMatchObject({ errorCode: 56 });
+    await m.stop();
+    s.log.close();
+  });
+
+  it('reads ahead for a sequential reader, each chunk fetched once, and serves rereads from the disk tier', async () => {
+    const s = await setup();
+    fill(s.log, 80);
+    const whole = s.log.read(0, 1 << 20, s.log.highWatermark, true).records;
+    const p: TieredPartition = { topic: 't', topicId: 'TOPICID', partition: 0, log: s.log };
+    const cacheDir = tmp('strata-tiered-cache-');
+    // Memory for two chunks only (segments are 4 KiB, one chunk each), a disk tier for all of them.
+    const m = s.manager(s.store, { cacheBytes: 8192, cacheDisk: { dir: cacheDir, maxBytes: 1 << 20 }, readAheadChunks: 2 });
+    await m.init();
+    m.start(() => [p]);
+    await m.runOnce();
+    s.log.deleteSegmentsByRetention();
+    const remoteSegments = s.log.localLogStartOffset;
+    expect(remoteSegments).toBeGreaterThan(0);
+    s.store.gets = [];
+    expect((await readAll(m, p, 0)).equals(whole)).toBe(true);
+    await m.cache.settled();
+    const chunkGets = s.store.gets.filter((k) => k.includes('.log@'));
+    // Read-ahead loaded segments before the reader reached them, and nothing was fetched twice.
+    expect(m.cache.stats.prefetches).toBeGreaterThan(0);
+    expect(new Set(chunkGets).size).toBe(chunkGets.length);
+    expect(m.cache.stats.misses).toBeLessThan(chunkGets.length);
+    // The reread: memory holds two chunks, the disk tier the rest; the bucket is not asked again.
+    s.store.gets = [];
+    const diskHits = m.cache.stats.diskHits;
+    expect((await readAll(m, p, 0)).equals(whole)).toBe(true);
+    expect(s.store.gets.filter((k) => k.includes('.log@'))).toEqual([]);
+    expect(m.cache.stats.diskHits).toBeGreaterThan(diskHits);
+    // A failing read-ahead is only counted: the reader before that segment gets no error, and the
+    // segment is read once the store serves it again.
+    const segs = readable(await new ManifestStore(s.inner, partitionPrefix('cluster-1', 't', 'TOPICID', 0), 'TOPICID', 0).load());
+    const third = segs[3]!;
+    m.cache.evictPrefix('');
+    s.store.failKey = new RegExp(`${third.baseOffset}-${third.id}\\.log$`);
+    for (let offset = 0; offset < third.baseOffset; ) {
+      const r = await m.read(p, offset, 2048, s.log.highWatermark, true);
+      offset = r.nextOffset;
+    }
+    await m.cache.settled();
+    expect(m.cache.stats.prefetchFailures).toBeGreaterThan(0);
+    s.store.failKey = null;
+    const rest = await readAll(m, p, third.baseOffset);
+    expect(rest.length).toBeGreaterThan(0);
+    expect(whole.subarray(whole.length - rest.length).equals(rest)).toBe(true);
+    await m.stop();
+    s.log.close();
+  });
+
+  it('deletes every object of a deleted topic in the background, retrying while the store fails', async () => {
+    const s = await setup();
+    fill(s.log, 40);
+    const p: TieredPartition = { topic: 't', topicId: 'TOPICID', partition: 0, log: s.log };
+    const partitions = [p];
+    const m = s.manager();
+    m.start(() => partitions);
+    await m.runOnce();
+    const topicPrefix = 'cluster-1/t-TOPICID/';
+    const keys = async () => {
+      const out: string[] = [];
+      for await (const o of s.inner.list(topicPrefix)) out.push(o.key);
+      return out;
+    };
+    expect((await keys()).some((k) => k.includes('/manifest/'))).toBe(true);
+    expect((await keys()).some((k) => k.includes('/segments/'))).toBe(true);
+    await s.inner.put('cluster-1/t2-OTHERID/0/manifest/1.json', Buffer.from('{}'));
+    // The topic is gone from the broker; the store fails at first.
+    partitions.length = 0;
+    s.store.down = true;
+    counts.errors = [];
+    const done = m.deleteTopic('t', 'TOPICID');
+    await new Promise((r) => setTimeout(r, 150));
+    expect(counts.errors).toContain('delete:unavailable');
+    s.store.down = false;
+    await done;
+    expect(await keys()).toEqual([]);
+    expect(await s.inner.head('cluster-1/t2-OTHERID/0/manifest/1.json')).not.toBeNull();
+    // Its partition is no longer served.
+    await expect(m.read(p, 0, 100, s.log.highWatermark, true)).rejects.toMatchObject({ errorCode: 56 });
     await m.stop();
     s.log.close();
   });

@@ -18,7 +18,14 @@
 // produce never wait on the store.
 //
 // Bounds: at most `copyConcurrency` uploads at once across partitions, `copyBytesPerSecond`
-// overall, one part of `partBytes` in memory per upload; the read cache is `cacheBytes`.
+// overall, one part of `partBytes` in memory per upload; the read cache is `cacheBytes` in memory
+// plus `cacheDisk.maxBytes` on disk (chunk-cache.ts), read-ahead bounded there too.
+//
+// Reads: a partition whose remote reads are sequential (a fetch starts where the last one ended)
+// gets the next `readAheadChunks` chunks loaded in the background, and the next segment's first
+// chunk when that reaches its segment's end. ListOffsets by timestamp searches the readable
+// segments' uploaded time indexes. A deleted topic's objects are removed in the background
+// (deleteTopic), retried until they are gone.
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { TieredLogView, TieredSegment } from '../log/partition-log.js';
@@ -27,7 +34,7 @@ import { newAttemptId, partitionPrefix, segmentObjectKeys } from './layout.js';
 import { ManifestFencedError, ManifestStore, orphanKeys } from './manifest-store.js';
 import { type ObjectStore, ObjectStoreError } from './object-store.js';
 import { backoffMs, nextUpload, remoteRetention, uploadLag } from './plan.js';
-import { RemoteReadError, type RemoteRead, RemoteSegmentReader } from './remote-reader.js';
+import { RemoteReadError, type RemoteRead, RemoteSegmentReader, type TimestampAndOffset } from './remote-reader.js';
 import {
   type PartitionManifest,
   type RemoteSegment,
@@ -67,6 +74,10 @@ export interface RemoteLogManagerOptions {
   copyBytesPerSecond: number;
   partBytes: number;
   cacheBytes: number;
+  /** The disk tier of the read cache; null or maxBytes 0: memory only. */
+  cacheDisk?: { dir: string; maxBytes: number } | null;
+  /** Chunks loaded ahead of a sequential reader; 0 turns read-ahead off. */
+  readAheadChunks?: number;
 }
 
 /** A partition as the manager is given it. */
@@ -103,6 +114,10 @@ interface Task {
   running: Promise<void> | null;
   failures: number;
   nextAttemptMs: number;
+  /** Where the last remote read ended: a fetch starting here is sequential (read-ahead). */
+  readNext: number;
+  /** Set when its topic is deleted: the round stops at its next step. */
+  deleted: boolean;
 }
 
 /** A simple counting semaphore: upload slots. */
@@ -163,8 +178,13 @@ export class RemoteLogManager {
     this.#now = opts.nowMs ?? Date.now;
     this.#slots = new Slots(opts.copyConcurrency);
     this.#rate = new RateLimit(opts.copyBytesPerSecond);
-    this.cache = new ChunkCache(opts.cacheBytes);
+    this.cache = new ChunkCache(opts.cacheBytes, opts.cacheDisk ?? null);
     this.#reader = new RemoteSegmentReader(opts.store, this.cache);
+  }
+
+  /** Prepares the read cache's disk tier (its directory is wiped). Before start(). */
+  init(): Promise<void> {
+    return this.cache.init();
   }
 
   /** Runs a round every taskIntervalMs over the partitions `partitions` lists at that moment. */
@@ -187,7 +207,7 @@ export class RemoteLogManager {
       let t = this.#tasks.get(key);
       if (t === undefined || t.p.log !== p.log) {
         const prefix = partitionPrefix(this.#o.clusterId, p.topic, p.topicId, p.partition);
-        t = { p, key, prefix, manifests: new ManifestStore(this.#o.store, prefix, p.topicId, p.partition), manifest: null, readView: null, running: null, failures: 0, nextAttemptMs: 0 };
+        t = { p, key, prefix, manifests: new ManifestStore(this.#o.store, prefix, p.topicId, p.partition), manifest: null, readView: null, running: null, failures: 0, nextAttemptMs: 0, readNext: -1, deleted: false };
         this.#tasks.set(key, t);
       }
       if (t.running !== null) {
@@ -203,6 +223,50 @@ export class RemoteLogManager {
     }
     for (const key of this.#tasks.keys()) if (!seen.has(key)) this.#tasks.delete(key);
     return Promise.all(running).then(() => {});
+  }
+
+  /**
+   * The topic was deleted: its partitions' tasks stop, then every object under the topic's prefix
+   * (segments and manifests) is deleted in the background, retried with back-off until the bucket
+   * holds none (or the manager stops). Returns at once; the promise it gives is for tests.
+   */
+  deleteTopic(topic: string, topicId: string): Promise<void> {
+    const stopping: Promise<void>[] = [];
+    for (const [key, t] of this.#tasks) {
+      if (t.p.topicId !== topicId) continue;
+      t.deleted = true;
+      if (t.running !== null) stopping.push(t.running);
+      this.#tasks.delete(key);
+    }
+    const prefix = `${this.#o.clusterId}/${topic}-${topicId}/`;
+    const work = (async () => {
+      // A round under way may still write; its objects must not outlive the deletion.
+      await Promise.all(stopping);
+      for (let attempt = 1; !this.#stopped; attempt++) {
+        try {
+          let deleted = 0;
+          for (;;) {
+            const keys: string[] = [];
+            for await (const o of this.#o.store.list(prefix)) {
+              keys.push(o.key);
+              if (keys.length >= 1000) break;
+            }
+            if (keys.length === 0) break;
+            await this.#o.store.delete(keys);
+            deleted += keys.length;
+          }
+          this.cache.evictPrefix(prefix);
+          if (deleted > 0 || attempt > 1) this.#o.logger.info('deleted the remote objects of a deleted topic', { topic, topicId, objects: deleted, attempts: attempt });
+          return;
+        } catch (e) {
+          this.#o.metrics.error('delete', e instanceof ObjectStoreError ? e.kind : 'other');
+          const wait = backoffMs(attempt, this.#o.retryBackoffMs, this.#o.retryBackoffMaxMs, Math.random);
+          this.#o.logger.warn('deleting the remote objects of a deleted topic failed; retrying with back-off', { topic, topicId, attempt, retryInMs: wait, err: e });
+          await new Promise((r) => setTimeout(r, wait).unref());
+        }
+      }
+    })();
+    return work;
   }
 
   /** Stops scheduling and waits (at most `waitMs`) for running tasks to finish. */
@@ -229,10 +293,10 @@ export class RemoteLogManager {
     try {
       if (!log.usable) return;
       if (t.manifest === null) await this.#load(t);
-      while (!this.#stopped && log.usable && (await this.#uploadOne(t))) {
+      while (!this.#stopped && !t.deleted && log.usable && (await this.#uploadOne(t))) {
         // Upload every eligible segment in one round: a backlog drains at the store's pace.
       }
-      if (!this.#stopped && log.usable) await this.#retain(t);
+      if (!this.#stopped && !t.deleted && log.usable) await this.#retain(t);
       if (t.failures > 0) this.#o.logger.info('tiered storage caught up after failures', { topic: t.p.topic, partition: t.p.partition, failures: t.failures });
       t.failures = 0;
       t.nextAttemptMs = 0;
@@ -455,11 +519,70 @@ export class RemoteLogManager {
     try {
       const r = await this.#reader.read(keys, seg, fetchOffset, maxBytes, maxOffsetExclusive, minOneBatch);
       this.#o.metrics.remoteFetched(p.topic, r.bytes, (performance.now() - started) / 1000);
+      const sequential = fetchOffset === t.readNext;
+      if (r.bytes > 0) t.readNext = r.nextOffset;
+      if (sequential && r.bytes > 0) this.#readAhead(t, m, seg, keys, r.endPosition);
       return r;
     } catch (e) {
       const kind = e instanceof ObjectStoreError ? e.kind : e instanceof RemoteReadError ? 'corrupt' : 'other';
       this.#o.metrics.error('fetch', kind);
       throw new RemoteFetchError('KAFKA_STORAGE_ERROR', 56, `remote read of ${p.topic}-${p.partition} at ${fetchOffset} failed: ${(e as Error).message}`, { cause: e });
+    }
+  }
+
+  /** Background loads of what a sequential reader reads next; never fails the read. */
+  #readAhead(t: Task, m: PartitionManifest, seg: RemoteSegment, keys: { log: string }, endPosition: number): void {
+    const chunks = this.#o.readAheadChunks ?? 0;
+    if (chunks <= 0) return;
+    if (!this.#reader.readAhead(keys, seg, endPosition, chunks)) return;
+    const next = segmentFor(m, seg.endOffset + 1);
+    if (next !== null) this.#reader.readAheadStart(segmentObjectKeys(t.prefix, next.baseOffset, next.id), next);
+  }
+
+  /**
+   * ListOffsets by timestamp in the bucket (Kafka's RemoteLogManager.findOffsetByTimestamp): the
+   * first record at or after `startingOffset` with a timestamp at least `targetMs`, searched in the
+   * readable segments whose max timestamp reaches it, oldest first; null when none holds one.
+   * Throws RemoteFetchError (KAFKA_STORAGE_ERROR) when the manifest is not loaded or the store fails.
+   */
+  async offsetForTimestamp(p: TieredPartition, targetMs: number, startingOffset: number, maxDecompressedBytes: number): Promise<TimestampAndOffset | null> {
+    const m = this.#readViewOf(p);
+    for (const seg of readable(m)) {
+      if (seg.maxTimestampMs < targetMs || seg.endOffset < startingOffset) continue;
+      const found = await this.#findInSegment(p, seg, targetMs, startingOffset, maxDecompressedBytes);
+      if (found !== null) return found;
+    }
+    return null;
+  }
+
+  /**
+   * ListOffsets MAX_TIMESTAMP (-3) in the bucket: the first record carrying the largest timestamp of
+   * the readable segments (the earliest such segment), or null when none has one.
+   */
+  async maxTimestampOffset(p: TieredPartition, maxDecompressedBytes: number): Promise<TimestampAndOffset | null> {
+    const m = this.#readViewOf(p);
+    let best: RemoteSegment | null = null;
+    for (const seg of readable(m)) if (seg.maxTimestampMs >= 0 && seg.endOffset >= p.log.logStartOffset && (best === null || seg.maxTimestampMs > best.maxTimestampMs)) best = seg;
+    if (best === null) return null;
+    return this.#findInSegment(p, best, best.maxTimestampMs, p.log.logStartOffset, maxDecompressedBytes);
+  }
+
+  #readViewOf(p: TieredPartition): PartitionManifest {
+    const t = this.#taskFor(p.topicId, p.partition);
+    if (t === undefined || t.readView === null) {
+      throw new RemoteFetchError('KAFKA_STORAGE_ERROR', 56, `the remote log of ${p.topic}-${p.partition} is not loaded yet`);
+    }
+    return t.readView;
+  }
+
+  async #findInSegment(p: TieredPartition, seg: RemoteSegment, targetMs: number, startingOffset: number, maxDecompressedBytes: number): Promise<TimestampAndOffset | null> {
+    const prefix = partitionPrefix(this.#o.clusterId, p.topic, p.topicId, p.partition);
+    try {
+      return await this.#reader.findOffsetByTimestamp(segmentObjectKeys(prefix, seg.baseOffset, seg.id), seg, targetMs, startingOffset, maxDecompressedBytes);
+    } catch (e) {
+      const kind = e instanceof ObjectStoreError ? e.kind : e instanceof RemoteReadError ? 'corrupt' : 'other';
+      this.#o.metrics.error('fetch', kind);
+      throw new RemoteFetchError('KAFKA_STORAGE_ERROR', 56, `remote timestamp lookup of ${p.topic}-${p.partition} in segment ${seg.baseOffset} failed: ${(e as Error).message}`, { cause: e });
     }
   }
 }

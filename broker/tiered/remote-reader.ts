@@ -2,7 +2,10 @@
 // start needs them: the segment's offset index (fetched whole, cached) gives the byte position to
 // start from, then 1 MiB aligned chunks of the segment are fetched with ranged GETs (cached) and cut
 // to whole batches. Every batch returned has its CRC checked, since the bytes crossed a network.
+// Read-ahead loads the chunks after a read's end in the background; the timestamp search
+// (ListOffsets below the local log start) goes through the uploaded time index the same way.
 import { crc32c } from '@node-rs/crc32';
+import { readRecords } from '../protocol/records/batch.js';
 import type { ChunkCache } from './chunk-cache.js';
 import type { ObjectStore } from './object-store.js';
 import type { RemoteSegment } from './remote-segments.js';
@@ -16,8 +19,12 @@ const MAGIC_OFFSET = 16;
 const CRC_OFFSET = 17;
 const ATTRIBUTES_OFFSET = 21;
 const LAST_OFFSET_DELTA_OFFSET = 23;
+const MAX_TIMESTAMP_OFFSET = 35;
+const PARTITION_LEADER_EPOCH_OFFSET = 12;
 /** Offset index entries: relative offset (int32) and position (int32), big-endian, as Kafka's. */
 const INDEX_ENTRY_BYTES = 8;
+/** Time index entries: timestamp (int64) and relative offset (int32), big-endian, as Kafka's. */
+const TIME_INDEX_ENTRY_BYTES = 12;
 
 export class RemoteReadError extends Error {
   override readonly name = 'RemoteReadError';
@@ -28,6 +35,35 @@ export interface RemoteRead {
   /** Base offset of the first batch, or the fetch offset when none. */
   firstOffset: number;
   bytes: number;
+  /** The offset after the last batch returned (the fetch offset when none): a sequential reader's next fetch. */
+  nextOffset: number;
+  /** The byte position in the segment after the last batch returned. */
+  endPosition: number;
+}
+
+export interface TimestampAndOffset {
+  offset: number;
+  timestamp: number;
+  leaderEpoch: number;
+}
+
+/** The offset of the last time index entry whose timestamp is at most `targetMs`, else `baseOffset`. */
+export function offsetForTime(timeIndex: Buffer, baseOffset: number, targetMs: number): number {
+  const n = Math.floor(timeIndex.length / TIME_INDEX_ENTRY_BYTES);
+  let lo = 0;
+  let hi = n - 1;
+  let found = baseOffset;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const ts = Number(timeIndex.readBigInt64BE(mid * TIME_INDEX_ENTRY_BYTES));
+    if (ts <= targetMs) {
+      found = baseOffset + timeIndex.readInt32BE(mid * TIME_INDEX_ENTRY_BYTES + 8);
+      lo = mid + 1;
+    } else {
+      hi = mid - 1;
+    }
+  }
+  return found;
 }
 
 /** The byte position to start reading `offset` from: that of the last index entry at or below it. */
@@ -59,10 +95,73 @@ export class RemoteSegmentReader {
     return this.cache.get(keys.index, () => this.store.get(keys.index));
   }
 
-  private chunk(keys: { log: string }, segment: RemoteSegment, i: number): Promise<Buffer> {
+  private chunkLoad(keys: { log: string }, segment: RemoteSegment, i: number): () => Promise<Buffer> {
     const start = i * CHUNK_BYTES;
     const end = Math.min(segment.sizeBytes, start + CHUNK_BYTES) - 1;
-    return this.cache.get(`${keys.log}#${i}`, () => this.store.get(keys.log, { start, endInclusive: end }));
+    return () => this.store.get(keys.log, { start, endInclusive: end });
+  }
+
+  private chunk(keys: { log: string }, segment: RemoteSegment, i: number): Promise<Buffer> {
+    return this.cache.get(`${keys.log}#${i}`, this.chunkLoad(keys, segment, i));
+  }
+
+  /**
+   * Read-ahead after a read that ended at byte `endPosition`: loads the chunk holding it and the
+   * `chunks - 1` after it in the background (the cache skips those it holds). Returns true when that
+   * reaches the segment's last chunk, so the caller may start on the next segment.
+   */
+  readAhead(keys: { log: string }, segment: RemoteSegment, endPosition: number, chunks: number): boolean {
+    const lastChunk = Math.max(0, Math.ceil(segment.sizeBytes / CHUNK_BYTES) - 1);
+    const first = Math.floor(endPosition / CHUNK_BYTES);
+    const upTo = Math.min(lastChunk, first + chunks - 1);
+    for (let i = first; i <= upTo; i++) this.cache.prefetch(`${keys.log}#${i}`, this.chunkLoad(keys, segment, i));
+    return upTo >= lastChunk;
+  }
+
+  /** Read-ahead of a segment's start: its offset index and first chunk. */
+  readAheadStart(keys: { log: string; index: string }, segment: RemoteSegment): void {
+    this.cache.prefetch(keys.index, () => this.store.get(keys.index));
+    if (segment.sizeBytes > 0) this.cache.prefetch(`${keys.log}#0`, this.chunkLoad(keys, segment, 0));
+  }
+
+  /**
+   * ListOffsets by timestamp in one remote segment: the first record at or after `startingOffset`
+   * whose timestamp is at least `targetMs`, or null. The uploaded time index gives the offset to
+   * start from, the offset index its position; batch headers are scanned from there and the first
+   * batch whose max timestamp reaches the target is decoded.
+   */
+  async findOffsetByTimestamp(
+    keys: { log: string; index: string; timeindex: string },
+    segment: RemoteSegment,
+    targetMs: number,
+    startingOffset: number,
+    maxDecompressedBytes: number,
+  ): Promise<TimestampAndOffset | null> {
+    const timeIndex = await this.cache.get(keys.timeindex, () => this.store.get(keys.timeindex));
+    const index = await this.index(keys);
+    let pos = positionFor(index, segment.baseOffset, Math.max(offsetForTime(timeIndex, segment.baseOffset, targetMs), startingOffset));
+    while (pos + BATCH_HEADER_BYTES <= segment.sizeBytes) {
+      const head = await this.bytes(keys, segment, pos, BATCH_HEADER_BYTES);
+      const size = 12 + head.readInt32BE(LENGTH_OFFSET);
+      if (head.readInt8(MAGIC_OFFSET) !== 2 || size < BATCH_HEADER_BYTES || pos + size > segment.sizeBytes) {
+        throw new RemoteReadError(`${keys.log}: no valid batch at byte ${pos}`);
+      }
+      const last = Number(head.readBigInt64BE(0)) + head.readInt32BE(LAST_OFFSET_DELTA_OFFSET);
+      if (Number(head.readBigInt64BE(MAX_TIMESTAMP_OFFSET)) >= targetMs && last >= startingOffset) {
+        const batch = await this.bytes(keys, segment, pos, size);
+        if ((crc32c(batch.subarray(ATTRIBUTES_OFFSET)) >>> 0) !== batch.readUInt32BE(CRC_OFFSET)) {
+          throw new RemoteReadError(`${keys.log}: the batch at byte ${pos} fails its CRC`);
+        }
+        const epoch = batch.readInt32BE(PARTITION_LEADER_EPOCH_OFFSET);
+        for (const r of readRecords(batch, { maxDecompressedBytes })) {
+          const ts = Number(r.timestamp);
+          const offset = Number(r.offset);
+          if (ts >= targetMs && offset >= startingOffset) return { offset, timestamp: ts, leaderEpoch: epoch };
+        }
+      }
+      pos += size;
+    }
+    return null;
   }
 
   /** Bytes [from, from + length) of the segment, from as many chunks as they span. */
@@ -114,6 +213,7 @@ export class RemoteSegmentReader {
       total += size;
       pos += size;
     }
-    return { records: out.length === 1 ? out[0]! : Buffer.concat(out, total), firstOffset, bytes: total };
+    const nextOffset = out.length === 0 ? fetchOffset : Number(out.at(-1)!.readBigInt64BE(0)) + out.at(-1)!.readInt32BE(LAST_OFFSET_DELTA_OFFSET) + 1;
+    return { records: out.length === 1 ? out[0]! : Buffer.concat(out, total), firstOffset, bytes: total, nextOffset, endPosition: pos };
   }
 }

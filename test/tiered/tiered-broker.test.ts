@@ -5,11 +5,16 @@
 //     through, and the bucket holds the rest (manifests cover every offset below the local start);
 //   - ListOffsets earliest, earliest-local (-4) and latest-tiered (-5) agree with that split;
 //   - kcat (one Fetch for all partitions, so several remote reads at once) and Kafka's Java
-//     ConsoleConsumer, from the beginning, get every record byte-exact;
-//   - after a broker restart the whole history is served again;
+//     ConsoleConsumer, from the beginning, get every record byte-exact; kcat's cold sequential read
+//     makes the broker read ahead, and the Java reread, with a read cache of 4 MiB in memory, is
+//     served from the cache's disk tier instead of the bucket (the cache metrics say so);
+//   - after a broker restart the whole history is served again (the disk tier was wiped);
 //   - lowering retention.bytes deletes the oldest remote segments and their objects, and nothing
 //     else: the bucket holds exactly the objects the manifests name, and every record from the new
-//     log start on is still served.
+//     log start on is still served;
+//   - ListOffsets by timestamp (GetOffsetShell) finds offsets in data that is only in the bucket,
+//     and -3 finds the largest timestamp there, equal to what the producer stamped;
+//   - deleting a tiered topic (TopicCommand) deletes every object under its prefix, and nothing else.
 // A broker whose bucket does not exist refuses to start, naming the probe step. And the S3 server
 // killed for 60 s under steady load (last block).
 // Records are generated from (partition, index), so a reader is checked while it streams, without
@@ -42,6 +47,8 @@ const SEGMENT_BYTES = MiB;
 const LOCAL_RETENTION_BYTES = 2 * MiB;
 const TOPIC = 'cold';
 const PREFIX = 'tiered-test';
+/** The read cache's memory tier: far less than the data, so a reread must come from the disk tier. */
+const CACHE_MEMORY_BYTES = 4 * MiB;
 
 /** Record i of partition p: printable, no newline, distinct per record. */
 function valueOf(p: number, i: number): string {
@@ -98,6 +105,7 @@ function brokerOverrides(): string[] {
     'remote.log.manager.task.retry.backoff.max.ms=2000',
     'log.retention.check.interval.ms=300',
     'auto.create.topics.enable=false',
+    `strata.tiered.cache.memory.bytes=${CACHE_MEMORY_BYTES}`,
   ];
 }
 const S3_ENV = { AWS_ACCESS_KEY_ID: S3_ACCESS_KEY, AWS_SECRET_ACCESS_KEY: S3_SECRET_KEY, AWS_REGION: 'us-east-1' };
@@ -154,11 +162,25 @@ function localLogBytes(p: number, afterOffset = -1, topic = TOPIC): number {
     .reduce((n, f) => n + statSync(join(dir, f)).size, 0);
 }
 
-async function metric(name: string): Promise<number> {
+/** A metric summed over its series, or over those whose labels include `labels` (e.g. `result="disk"`). */
+async function metric(name: string, labels?: string): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${broker.httpPort}/metrics`)).text();
   let sum = 0;
-  for (const line of text.split('\n')) if (line.startsWith(`${name}{`) || line.startsWith(`${name} `)) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  for (const line of text.split('\n')) {
+    if (!(line.startsWith(`${name}{`) || line.startsWith(`${name} `))) continue;
+    if (labels !== undefined && !line.slice(0, line.lastIndexOf(' ')).includes(labels)) continue;
+    sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
   return sum;
+}
+
+/** The broker's read cache files on disk (strata.tiered.cache.dir's default, beside the log dir). */
+function cacheFiles(): string[] {
+  try {
+    return readdirSync(`${dataDir}-remote-cache`).filter((f) => f.endsWith('.chunk'));
+  } catch {
+    return [];
+  }
 }
 
 async function until(what: string, cond: () => Promise<boolean> | boolean, timeoutMs: number): Promise<void> {
@@ -171,8 +193,8 @@ async function until(what: string, cond: () => Promise<boolean> | boolean, timeo
 }
 
 /** ListOffsets through Kafka's GetOffsetShell: partition → offset for one timestamp spec. */
-async function offsets(time: string): Promise<number[]> {
-  const r = await runTool('org.apache.kafka.tools.GetOffsetShell', ['--bootstrap-server', broker.bootstrap, '--topic', TOPIC, '--time', time]);
+async function offsets(time: string, topic = TOPIC): Promise<number[]> {
+  const r = await runTool('org.apache.kafka.tools.GetOffsetShell', ['--bootstrap-server', broker.bootstrap, '--topic', topic, '--time', time]);
   expect(r.code, r.stderr).toBe(0);
   const out: number[] = [];
   for (const line of r.stdout.trim().split('\n')) {
@@ -289,7 +311,7 @@ describe.skipIf(!enabled)('tiered storage through a broker process and a real S3
   afterAll(async () => {
     await broker?.stop('SIGKILL');
     await s3?.stop();
-    for (const d of [dataDir, ...scratch]) if (d !== undefined) rmSync(d, { recursive: true, force: true });
+    for (const d of [dataDir, `${dataDir}-remote-cache`, ...scratch]) if (d !== undefined) rmSync(d, { recursive: true, force: true });
   });
 
   it('refuses to start when the bucket does not exist, naming the step', async () => {
@@ -340,16 +362,34 @@ describe.skipIf(!enabled)('tiered storage through a broker process and a real S3
       for (const s of segs) expect(keys.get(segmentObjectKeys(ms[p]!.prefix, s.baseOffset, s.id).log)).toBe(s.sizeBytes);
     }
 
-    await readWithKcat([0, 0, 0]);
-    await readWithJava([0, 0, 0]);
-    // Both readers went through the bucket for everything below the local start.
     const remoteRecords = earliestLocal.reduce((n, o) => n + o, 0);
+    const remoteBytes = remoteRecords * VALUE_BYTES;
+    // A cold sequential read: from the bucket, with read-ahead.
+    expect(await metric('strata_remote_cache_requests_total')).toBe(0);
+    await readWithKcat([0, 0, 0]);
+    const coldBucketBytes = await metric('strata_remote_cache_bucket_bytes_total');
+    expect(coldBucketBytes).toBeGreaterThanOrEqual(remoteBytes);
+    expect(await metric('strata_remote_cache_requests_total', 'result="miss"')).toBeGreaterThan(0);
+    expect(await metric('strata_remote_prefetches_total', 'result="done"')).toBeGreaterThan(0);
+    expect(await metric('strata_remote_cache_bytes', 'tier="memory"')).toBeLessThanOrEqual(CACHE_MEMORY_BYTES);
+    expect(await metric('strata_remote_cache_bytes', 'tier="disk"')).toBeGreaterThan(CACHE_MEMORY_BYTES);
+    // The reread does not fit in memory: the disk tier serves it, and the bucket is read far less
+    // than the volume again.
+    const diskHitsBefore = await metric('strata_remote_cache_requests_total', 'result="disk"');
+    await readWithJava([0, 0, 0]);
+    expect(await metric('strata_remote_cache_requests_total', 'result="disk"')).toBeGreaterThan(diskHitsBefore);
+    expect((await metric('strata_remote_cache_bucket_bytes_total')) - coldBucketBytes).toBeLessThan(remoteBytes / 2);
+    expect(await metric('strata_remote_cache_disk_errors_total')).toBe(0);
+    // Both readers were served everything below the local start from the remote tier.
     expect(await metric('strata_remote_fetch_bytes_total')).toBeGreaterThanOrEqual(2 * remoteRecords * VALUE_BYTES);
   }, 1_500_000);
 
   it('serves the whole history after a restart', async () => {
     expect(await broker.stop()).toBe(0);
+    expect(cacheFiles().length).toBeGreaterThan(0);
     broker = await startBroker({ dataDir, overrides: brokerOverrides(), env: S3_ENV });
+    // The disk tier starts empty: nothing from the last run is trusted.
+    expect(cacheFiles()).toEqual([]);
     expect(await offsets('-2')).toEqual([0, 0, 0]);
     await readWithKcat([0, 0, 0]);
   }, 600_000);
@@ -387,7 +427,71 @@ describe.skipIf(!enabled)('tiered storage through a broker process and a real S3
     expect(new Set(segmentKeys)).toEqual(named);
     await readWithKcat(start);
   }, 600_000);
+
+  it('finds offsets by timestamp in the bucket, and deletes a deleted topic\'s objects', async () => {
+    const topic = 'timed';
+    const created = await runTool('org.apache.kafka.tools.TopicCommand', [
+      '--bootstrap-server', broker.bootstrap, '--create', '--topic', topic, '--partitions', '1', '--replication-factor', '1',
+      '--config', 'remote.storage.enable=true', '--config', `segment.bytes=${SEGMENT_BYTES}`, '--config', `local.retention.bytes=${SEGMENT_BYTES}`,
+    ]);
+    expect(created.code, created.stdout + created.stderr).toBe(0);
+    // Record i is stamped T0 + 10 i, except record MAX_AT, stamped later than all (-3 must find it).
+    const count = TIMED_RECORDS;
+    const t0 = Date.now() - 2 * 86_400_000;
+    const produced = await runProcess('/usr/bin/python3', ['-c', TIMED_PRODUCE_PY, broker.bootstrap, topic, String(count), String(VALUE_BYTES), String(t0), String(MAX_AT)], { timeoutMs: 300_000 });
+    expect(produced.code, produced.stderr).toBe(0);
+    await until('the early segments are only in the bucket', async () => (await offsets('-4', topic))[0]! > count / 2, 120_000);
+    const localStart = (await offsets('-4', topic))[0]!;
+    expect((await offsets('-5', topic))[0]).toBeGreaterThanOrEqual(localStart - 1);
+    expect(localStart).toBeGreaterThan(MAX_AT);
+    // The first offset whose timestamp is at least the target, from what was produced.
+    const expected = (target: number): number => {
+      for (let i = 0; i < count; i++) if ((i === MAX_AT ? t0 + 10 * count * 2 : t0 + 10 * i) >= target) return i;
+      return -1;
+    };
+    const targets = [t0 - 1000, t0, t0 + 10 * 3 + 5, t0 + 10 * Math.floor(localStart / 3) + 1, t0 + 10 * (localStart - 2), t0 + 10 * (localStart + 20) + 5];
+    for (const target of targets) {
+      const want = expected(target);
+      expect(want).toBeGreaterThanOrEqual(0);
+      expect(await offsets(String(target), topic), `timestamp ${target} (t0 + ${target - t0})`).toEqual([want]);
+    }
+    // Most targets fall in data only the bucket holds.
+    expect(targets.filter((t) => expected(t) < localStart).length).toBeGreaterThanOrEqual(4);
+    // -3: the record with the largest timestamp is in the bucket.
+    expect(await offsets('-3', topic)).toEqual([MAX_AT]);
+
+    // Deleting the topic deletes its objects; the other topic's stay.
+    const keysOf = async (name: string) => [...(await bucketKeys()).keys()].filter((k) => k.split('/')[1]?.startsWith(`${name}-`));
+    expect((await keysOf(topic)).length).toBeGreaterThan(0);
+    const coldKeys = await keysOf(TOPIC);
+    const deleted = await runTool('org.apache.kafka.tools.TopicCommand', ['--bootstrap-server', broker.bootstrap, '--delete', '--topic', topic]);
+    expect(deleted.code, deleted.stdout + deleted.stderr).toBe(0);
+    await until('the deleted topic has no objects left', async () => (await keysOf(topic)).length === 0, 60_000);
+    expect(await keysOf(TOPIC)).toEqual(coldKeys);
+  }, 600_000);
 });
+
+const TIMED_RECORDS = 6000;
+const MAX_AT = 5;
+/** confluent-kafka-python: `count` records to partition 0, record i stamped t0 + 10 i, except
+ *  record max_at, stamped t0 + 20 count (after every other). */
+const TIMED_PRODUCE_PY = `
+import sys
+from confluent_kafka import Producer
+bootstrap, topic, count, size, t0, max_at = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
+errors = []
+def report(err, msg):
+    if err is not None:
+        errors.append(str(err))
+pr = Producer({'bootstrap.servers': bootstrap, 'acks': 'all', 'linger.ms': 20, 'enable.idempotence': True})
+for i in range(count):
+    ts = t0 + 20 * count if i == max_at else t0 + 10 * i
+    pr.produce(topic, value=(('t%010d-' % i) + 'x' * size)[:size].encode(), partition=0, timestamp=ts, on_delivery=report)
+    pr.poll(0)
+left = pr.flush(60)
+if errors or left:
+    sys.exit('delivery failed: %s, %d left' % (errors[:3], left))
+`;
 
 // The outage: the S3 server is killed for 60 s while a producer and a tail consumer run. Clients
 // see no error, the upload backlog rises while the store is down and drains once it is back, and
@@ -469,7 +573,7 @@ describe.skipIf(!enabled)('tiered storage while the S3 server is down', () => {
   afterAll(async () => {
     await broker?.stop('SIGKILL');
     await s3?.stop();
-    if (dataDir !== undefined) rmSync(dataDir, { recursive: true, force: true });
+    if (dataDir !== undefined) for (const d of [dataDir, `${dataDir}-remote-cache`]) rmSync(d, { recursive: true, force: true });
   });
 
   it('keeps hot produce and consume error-free, lets the backlog rise and drain, and loses nothing', async () => {
