@@ -16,7 +16,7 @@ import { ManifestStore } from './manifest-store.js';
 import { ObjectStoreError, type ObjectStore } from './object-store.js';
 import { backoffMs, nextUpload, remoteRetention, uploadLag } from './plan.js';
 import { RemoteFetchError, RemoteLogManager, type TieredMetricsSink, type TieredPartition } from './remote-log-manager.js';
-import { emptyManifest, readable, startCopy } from './remote-segments.js';
+import { emptyManifest, readable, startCopy, startDelete } from './remote-segments.js';
 
 const dirs: string[] = [];
 const tmp = (p: string) => {
@@ -241,6 +241,43 @@ describe('RemoteLogManager', () => {
     expect(after.segments.every((x) => x.state === 'copy-finished')).toBe(true);
     expect(readable(after)[0]!.baseOffset).toBe(0);
     await m.stop();
+    s.log.close();
+  });
+
+  it('finishes a remote deletion a crash left delete-started, half its objects gone, and the log start follows; the other segments stay whole', async () => {
+    const s = await setup({ localRetentionBytes: 4096 });
+    fill(s.log, 60);
+    const p: TieredPartition = { topic: 't', topicId: 'TOPICID', partition: 0, log: s.log };
+    const first = s.manager();
+    first.start(() => [p]);
+    await first.runOnce();
+    await first.stop();
+    s.log.deleteSegmentsByRetention();
+    const prefix = partitionPrefix('cluster-1', 't', 'TOPICID', 0);
+    const ms = new ManifestStore(s.inner, prefix, 'TOPICID', 0);
+    const before = await ms.load();
+    const [doomed, ...rest] = readable(before);
+    expect(rest.length).toBeGreaterThan(0);
+    expect(s.log.localLogStartOffset).toBeGreaterThan(doomed!.endOffset);
+    // The crash: the manifest says delete-started and one object is already gone.
+    await ms.write(startDelete(before, doomed!.id, s.clock.nowMs));
+    await s.inner.delete([segmentObjectKeys(prefix, doomed!.baseOffset, doomed!.id).log]);
+    expect(s.log.logStartOffset).toBe(0);
+
+    const restarted = s.manager();
+    restarted.start(() => [p]);
+    await restarted.runOnce();
+    const after = await ms.load();
+    expect(after.segments.map((x) => x.id)).toEqual(rest.map((x) => x.id));
+    expect(after.segments.every((x) => x.state === 'copy-finished')).toBe(true);
+    expect(s.log.logStartOffset).toBe(rest[0]!.baseOffset);
+    const listed = new Set<string>();
+    for await (const o of s.inner.list(`${prefix}/segments/`)) listed.add(o.key);
+    expect(listed).toEqual(new Set(rest.flatMap((x) => Object.values(segmentObjectKeys(prefix, x.baseOffset, x.id)))));
+    await expect(restarted.read(p, 0, 100, s.log.highWatermark, true)).rejects.toMatchObject({ code: 'OFFSET_OUT_OF_RANGE' });
+    const remaining = await readAll(restarted, p, rest[0]!.baseOffset);
+    expect(remaining.length).toBeGreaterThan(0);
+    await restarted.stop();
     s.log.close();
   });
 
