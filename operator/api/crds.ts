@@ -37,6 +37,7 @@ function crdFor(k: KindDefinition): CustomResourceDefinition {
     },
     required: ['spec'],
   };
+  if (k.rootValidations !== undefined) openAPIV3Schema['x-kubernetes-validations'] = k.rootValidations.map((r) => ({ ...r }));
   return {
     apiVersion: 'apiextensions.k8s.io/v1',
     kind: 'CustomResourceDefinition',

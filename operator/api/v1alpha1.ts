@@ -5,7 +5,7 @@
 // (a config value's syntax) is checked by the operator and reported as a Stalled condition.
 //
 // No field has a server-side default (see schema.ts); operator/defaults.ts fills absent fields.
-import { array, boolean, integer, map, object, opaqueObject, quantity, string, type Schema, type TypeOf } from './schema.js';
+import { array, boolean, type CelRule, integer, map, object, opaqueObject, quantity, string, type Schema, type TypeOf } from './schema.js';
 
 export const GROUP = 'strata.dev';
 export const VERSION = 'v1alpha1';
@@ -303,6 +303,8 @@ export interface KindDefinition {
   readonly status: Schema<unknown>;
   readonly printerColumns: readonly { name: string; type: 'string' | 'integer' | 'date'; jsonPath: string; description?: string; priority?: number }[];
   readonly scale?: { specReplicasPath: string; statusReplicasPath: string; labelSelectorPath: string };
+  /** CEL rules on the whole object; metadata.name is the only metadata field they may read. */
+  readonly rootValidations?: readonly CelRule[];
 }
 
 const readyColumn = { name: 'Ready', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].status', description: 'The Ready condition.' } as const;
@@ -325,6 +327,14 @@ export const KINDS: readonly KindDefinition[] = [
       ageColumn,
     ],
     scale: { specReplicasPath: '.spec.replicas', statusReplicasPath: '.status.replicas', labelSelectorPath: '.status.selector' },
+    rootValidations: [
+      {
+        // Services are DNS-1035 labels (a leading letter) and the StatefulSet's pods, claims and
+        // revision labels append suffixes to the name; 40 characters leaves room for all of them.
+        rule: "self.metadata.name.size() <= 40 && self.metadata.name.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$')",
+        message: 'metadata.name must be at most 40 characters of lower-case letters, digits and dashes, starting with a letter',
+      },
+    ],
   },
   {
     kind: 'StrataTopic',
