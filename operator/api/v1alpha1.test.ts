@@ -41,7 +41,7 @@ describe('the strata.dev/v1alpha1 schemas', () => {
   });
 
   it('refuse in spec.config only keys the broker declares', () => {
-    const declared = new Set(BROKER_KEYS.map((k) => k.name));
+    const declared = new Set<string>(BROKER_KEYS.map((k) => k.name));
     for (const k of OPERATOR_OWNED_KEYS) expect(declared.has(k), k).toBe(true);
   });
 
