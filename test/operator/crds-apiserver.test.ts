@@ -2,11 +2,12 @@
 // committed crds/*.yaml apply with kubectl, a bad StrataCluster or StrataTopic is refused with a
 // message naming the field, a valid one is stored exactly as sent (no server-side defaults), the
 // scale subresource answers, and everything the operator renders for a stored cluster passes the
-// API server's own validation (server-side apply, dry run).
+// API server's own validation through the operator's apply step (server-side apply, dry run).
 import * as k8s from '@kubernetes/client-node';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StrataCluster, StrataTopic } from '../../operator/api/v1alpha1.js';
+import { ApplyError, applyObjects } from '../../operator/kube/apply.js';
 import { desiredClusterObjects } from '../../operator/reconcile/cluster.js';
 import { SETTINGS } from '../../operator/reconcile/test-fixtures.js';
 import { REPO_ROOT, runProcess } from '../broker/harness.js';
@@ -131,11 +132,21 @@ describe('the StrataCluster CRD on a real API server', () => {
       // This API server has no monitoring CRDs, so the ServiceMonitor is left out as the operator would.
       const { objects } = desiredClusterObjects(stored, SETTINGS, { serviceMonitor: false, prometheusRule: false });
       expect(objects.map((o) => o.kind)).toEqual(['ServiceAccount', 'ConfigMap', 'Service', 'Service', 'StatefulSet', 'PodDisruptionBudget']);
-      for (const o of objects) {
-        const applied = await api.patch(o as k8s.KubernetesObject, undefined, 'All', 'strata-operator', true, k8s.PatchStrategy.ServerSideApply);
-        expect(applied.metadata?.ownerReferences?.[0]?.uid, `${o.kind}/${o.metadata.name}`).toBe(stored.metadata.uid);
-      }
+      const applied = await applyObjects(api, objects, { dryRun: true });
+      for (const a of applied) expect(a.metadata?.ownerReferences?.[0]?.uid, `${a.kind}/${a.metadata?.name}`).toBe(stored.metadata.uid);
+      expect(applied.map((a) => a.metadata?.managedFields?.[0]?.manager)).toEqual(objects.map(() => 'strata-operator'));
     }
+  });
+
+  it('reports an object the API server refuses as a non-retriable ApplyError naming it', async () => {
+    const bad = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'bad-service', namespace: NS }, spec: { ports: [{ port: 70000 }] } };
+    const e = await applyObjects(api, [bad], { dryRun: true }).then(
+      () => null,
+      (x: unknown) => x,
+    );
+    expect(e).toBeInstanceOf(ApplyError);
+    expect((e as ApplyError).message, (e as Error).message).toMatch(/^apply Service streaming\/bad-service: HTTP 422: .*spec\.ports\[0\]\.port/);
+    expect((e as ApplyError).retriable).toBe(false);
   });
 });
 
