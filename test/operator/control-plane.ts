@@ -1,11 +1,13 @@
 // A real Kubernetes control plane for the operator's integration tests: etcd and kube-apiserver
 // (built by hack/peers/k8s.sh) on 127.0.0.1, free ports, a temporary directory, a static admin
-// token; stopped, and its directory removed, by stop(). Only the API is served here (no
-// controllers), so the ServiceAccount admission plugin is off, as envtest does.
+// token; stopped, and its directory removed, by stop(). With `nodes`, kube-controller-manager
+// (StatefulSets, garbage collection, volume binding), kube-scheduler and kwok (fake nodes, so pods
+// become Running without a kubelet) run too. The ServiceAccount admission plugin is off, as in
+// envtest: pods name their service account and no token is mounted.
 import * as k8s from '@kubernetes/client-node';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -13,6 +15,18 @@ import { freePort } from './local-pod.js';
 import { k8sPeers } from './peers.js';
 
 const START_TIMEOUT_MS = 120_000;
+/** kwok manages the nodes that carry this annotation (with the value "fake"). */
+export const KWOK_NODE_ANNOTATION = 'kwok.x-k8s.io/node';
+
+/** A Node object kwok keeps Ready and runs pods on. */
+export function fakeNode(name: string, labels: Record<string, string> = {}) {
+  return {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: { name, annotations: { [KWOK_NODE_ANNOTATION]: 'fake', 'node.alpha.kubernetes.io/ttl': '0' }, labels: { 'kubernetes.io/hostname': name, type: 'kwok', ...labels } },
+    spec: {},
+  };
+}
 
 export interface ControlPlane {
   readonly server: string;
@@ -62,7 +76,7 @@ async function stopProc(p: Proc): Promise<void> {
   clearTimeout(kill);
 }
 
-export async function startControlPlane(): Promise<ControlPlane> {
+export async function startControlPlane(opts: { nodes?: boolean } = {}): Promise<ControlPlane> {
   const bins = k8sPeers();
   const dir = mkdtempSync(path.join(tmpdir(), 'strata-k8s-'));
   const procs: Proc[] = [];
@@ -127,6 +141,29 @@ export async function startControlPlane(): Promise<ControlPlane> {
     });
     const kubeConfigFile = path.join(dir, 'kubeconfig');
     writeFileSync(kubeConfigFile, kubeConfig.exportConfig());
+    if (opts.nodes === true) {
+      const auth = [`--kubeconfig=${kubeConfigFile}`, `--authentication-kubeconfig=${kubeConfigFile}`, `--authorization-kubeconfig=${kubeConfigFile}`];
+      // --secure-port=0: neither serves its own HTTPS endpoint, so no fixed port is taken.
+      procs.push(
+        run('kube-controller-manager', bins.kubeControllerManager, [
+          ...auth,
+          '--leader-elect=false',
+          '--bind-address=127.0.0.1',
+          '--secure-port=0',
+          `--service-account-private-key-file=${path.join(dir, 'sa.key')}`,
+          `--root-ca-file=${path.join(dir, 'certs', 'apiserver.crt')}`,
+          '--use-service-account-credentials=false',
+        ]),
+        run('kube-scheduler', bins.kubeScheduler, [...auth, '--leader-elect=false', '--bind-address=127.0.0.1', '--secure-port=0']),
+        run('kwok', bins.kwok, [
+          `--kubeconfig=${kubeConfigFile}`,
+          ...readdirSync(bins.kwokStages).filter((f) => f.endsWith('.yaml')).map((f) => `--config=${path.join(bins.kwokStages, f)}`),
+          `--manage-nodes-with-annotation-selector=${KWOK_NODE_ANNOTATION}=fake`,
+          // No port: kwok's own server (port forwarding, exec) is not needed.
+          '--node-port=0',
+        ]),
+      );
+    }
     return { server, token, kubeConfig, kubeConfigFile, dir, logs, stop };
   } catch (e) {
     const text = logs();

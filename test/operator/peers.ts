@@ -27,3 +27,10 @@ export function apiServerProblem(): string | null {
   for (const bin of [p.kubeApiserver, p.etcd]) if (!existsSync(bin)) return `${bin} is missing (run: bash hack/peers/k8s.sh)`;
   return null;
 }
+
+/** Why the tests with controllers and kwok nodes cannot run here, or null. */
+export function nodesProblem(): string | null {
+  const p = k8sPeers();
+  for (const bin of [p.kubeApiserver, p.etcd, p.kubeControllerManager, p.kubeScheduler, p.kwok, p.kwokStages]) if (!existsSync(bin)) return `${bin} is missing (run: bash hack/peers/k8s.sh)`;
+  return null;
+}
