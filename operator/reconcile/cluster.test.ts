@@ -186,3 +186,10 @@ describe('desiredClusterObjects', () => {
     expect(() => desiredClusterObjects(noUid, SETTINGS, NONE)).toThrow(InvalidSpecError);
   });
 });
+
+describe('desiredClusterObjects with a held-back scale-down', () => {
+  it('gives the StatefulSet the replicas the controller holds it at', () => {
+    const s = find<V1StatefulSet>(desiredClusterObjects(storedCluster({ replicas: 1 }), SETTINGS, NONE, { replicas: 3 }).objects, 'StatefulSet');
+    expect(s.spec!.replicas).toBe(3);
+  });
+});

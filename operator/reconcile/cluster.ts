@@ -143,7 +143,7 @@ function brokerContainer(cluster: StrataCluster, settings: OperatorSettings, con
   };
 }
 
-function statefulSet(cluster: StrataCluster, settings: OperatorSettings, config: RenderedBrokerConfig): V1StatefulSet {
+function statefulSet(cluster: StrataCluster, settings: OperatorSettings, config: RenderedBrokerConfig, replicas: number): V1StatefulSet {
   const spec = cluster.spec;
   const names = clusterNames(cluster.metadata.name);
   const selector = brokerSelector(cluster);
@@ -170,7 +170,7 @@ function statefulSet(cluster: StrataCluster, settings: OperatorSettings, config:
     kind: 'StatefulSet',
     metadata: meta(cluster, names.statefulSet, { [LABEL_COMPONENT]: 'broker' }),
     spec: {
-      replicas: spec.replicas,
+      replicas,
       serviceName: names.headlessService,
       selector: { matchLabels: selector },
       // Brokers do not wait for each other to start; the operator alone decides when a pod
@@ -283,11 +283,17 @@ function prometheusRule(cluster: StrataCluster): KubeObject {
   };
 }
 
+export interface RenderOptions {
+  /** Brokers the StatefulSet gets instead of spec.replicas: the controller holds a refused
+   *  scale-down back at the current count (status.ts, scaleDownCheck). */
+  readonly replicas?: number;
+}
+
 /**
  * Everything a StrataCluster wants to exist, in apply order (what a pod mounts before the pods).
  * Throws InvalidSpecError for a spec it cannot render: a terminal error, reported as Stalled.
  */
-export function desiredClusterObjects(cluster: StrataCluster, settings: OperatorSettings, caps: Capabilities): DesiredCluster {
+export function desiredClusterObjects(cluster: StrataCluster, settings: OperatorSettings, caps: Capabilities, options: RenderOptions = {}): DesiredCluster {
   if (cluster.metadata.name.length > CLUSTER_NAME_MAX) {
     throw new InvalidSpecError('metadata.name', `is ${cluster.metadata.name.length} characters; a cluster name may have at most ${CLUSTER_NAME_MAX}`);
   }
@@ -317,7 +323,7 @@ export function desiredClusterObjects(cluster: StrataCluster, settings: Operator
     metadata: meta(cluster, names.podDisruptionBudget, { [LABEL_COMPONENT]: 'broker' }),
     spec: { maxUnavailable: 1, selector: { matchLabels: brokerSelector(cluster) } },
   };
-  const objects = [serviceAccount, configMap, headless, client, statefulSet(cluster, settings, config), pdb] as unknown as KubeObject[];
+  const objects = [serviceAccount, configMap, headless, client, statefulSet(cluster, settings, config, options.replicas ?? cluster.spec.replicas), pdb] as unknown as KubeObject[];
   if (cluster.spec.metrics?.serviceMonitor === true && caps.serviceMonitor) objects.push(serviceMonitor(cluster));
   if (cluster.spec.metrics?.prometheusRule === true && caps.prometheusRule) objects.push(prometheusRule(cluster));
   const ns = cluster.metadata.namespace ?? 'default';
