@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StrataCluster, StrataTopic } from '../../operator/api/v1alpha1.js';
 import { ApplyError, applyObjects } from '../../operator/kube/apply.js';
 import { desiredClusterObjects } from '../../operator/reconcile/cluster.js';
+import { clusterStatus } from '../../operator/reconcile/status.js';
 import { SETTINGS } from '../../operator/reconcile/test-fixtures.js';
 import { REPO_ROOT, runProcess } from '../broker/harness.js';
 import { startControlPlane, type ControlPlane } from './control-plane.js';
@@ -136,6 +137,25 @@ describe('the StrataCluster CRD on a real API server', () => {
       for (const a of applied) expect(a.metadata?.ownerReferences?.[0]?.uid, `${a.kind}/${a.metadata?.name}`).toBe(stored.metadata.uid);
       expect(applied.map((a) => a.metadata?.managedFields?.[0]?.manager)).toEqual(objects.map(() => 'strata-operator'));
     }
+  });
+
+  it('stores the status the operator computes through the status subresource, and answers scale from it', async () => {
+    const stored = (await api.read({ apiVersion: 'strata.dev/v1alpha1', kind: 'StrataCluster', metadata: { name: 'full', namespace: NS } })) as unknown as StrataCluster;
+    const status = clusterStatus(
+      stored,
+      { kind: 'applied', bootstrapServers: 'full-bootstrap.streaming.svc.cluster.local:9092', statefulSet: { observedGeneration: 1, generation: 1, replicas: 3, readyReplicas: 2 }, roll: { action: 'done' } },
+      '2026-01-01T00:00:00Z',
+    );
+    const written = (await custom.replaceNamespacedCustomObjectStatus({ group: 'strata.dev', version: 'v1alpha1', namespace: NS, plural: 'strataclusters', name: 'full', body: { ...stored, status } })) as StrataCluster;
+    expect(written.status).toStrictEqual(status);
+    // The status subresource leaves the spec alone, and the spec endpoint leaves the status alone.
+    expect(written.spec).toStrictEqual(stored.spec);
+    const scale = (await custom.getNamespacedCustomObjectScale({ group: 'strata.dev', version: 'v1alpha1', namespace: NS, plural: 'strataclusters', name: 'full' })) as { status: { replicas: number; selector: string } };
+    expect(scale.status).toEqual({ replicas: 3, selector: 'strata.dev/cluster=full,app.kubernetes.io/component=broker' });
+    const bad = await refusal(() =>
+      custom.replaceNamespacedCustomObjectStatus({ group: 'strata.dev', version: 'v1alpha1', namespace: NS, plural: 'strataclusters', name: 'full', body: { ...written, status: { ...status, conditions: [{ type: 'Ready', status: 'Maybe' }] } } }),
+    );
+    expect(bad.message).toMatch(/status\.conditions\[0\]\.status: Unsupported value: "Maybe"/);
   });
 
   it('reports an object the API server refuses as a non-retriable ApplyError naming it', async () => {
