@@ -30,7 +30,7 @@ export type ReconcileOutcome =
 
 type Status = Condition['status'];
 
-function condition(previous: readonly Condition[] | undefined, type: string, status: Status, reason: string, message: string, generation: number | undefined, now: string): Condition {
+export function condition(previous: readonly Condition[] | undefined, type: string, status: Status, reason: string, message: string, generation: number | undefined, now: string): Condition {
   const before = previous?.find((c) => c.type === type);
   return {
     type,
