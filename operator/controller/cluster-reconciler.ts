@@ -13,6 +13,7 @@
 //   6. Write the status when it changed; requeue while anything is in progress.
 import * as k8s from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { API_VERSION, GROUP, VERSION, type StrataCluster } from '../api/v1alpha1.js';
 import type { OperatorSettings } from '../defaults.js';
 import { ApplyError, applyObjects } from '../kube/apply.js';
@@ -37,6 +38,13 @@ export interface ClusterReconcilerOptions {
   readonly replicasHeld?: (cluster: StrataCluster, ordinals: number[]) => Promise<ReadonlyMap<number, number> | undefined>;
   /** The replication health hook of the roll (see ../reconcile/roll.ts). */
   readonly canRestart?: RollInput['canRestart'];
+  /** Told when an Event could not be recorded (that never fails the reconcile). */
+  readonly onEventError?: (error: unknown) => void;
+}
+
+/** RFC 3339 with microseconds, as metav1.MicroTime parses it. */
+export function microTime(d: Date): string {
+  return d.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 }
 
 const STATUS_OF = (e: unknown) => (e instanceof k8s.ApiException ? e.code : 0);
@@ -160,11 +168,11 @@ export class ClusterReconciler {
     } catch (e) {
       if (STATUS_OF(e) !== 404) throw e;
     }
-    await this.#event(cluster, 'Normal', 'RestartingBroker', `restarting ${pod}: ${reason}`);
+    await this.#event(cluster, 'Normal', 'RestartingBroker', 'Restart', `restarting ${pod}: ${reason}`);
   }
 
   /** Records an Event on the cluster; failing to record one never fails the reconcile. */
-  async #event(cluster: StrataCluster, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
+  async #event(cluster: StrataCluster, type: 'Normal' | 'Warning', reason: string, action: string, message: string): Promise<void> {
     const now = new Date(this.#now());
     try {
       await this.#core.createNamespacedEvent({
@@ -175,15 +183,21 @@ export class ClusterReconciler {
           type,
           reason,
           message,
+          // eventTime has sub-second precision, so Events of one second keep their order. The API
+          // wants exactly six fraction digits (MicroTime); the client would write three.
+          eventTime: microTime(now) as unknown as Date,
           firstTimestamp: now,
           lastTimestamp: now,
           count: 1,
+          action,
           source: { component: 'strata-operator' },
           reportingComponent: 'strata-operator',
+          reportingInstance: hostname(),
         },
       });
-    } catch {
+    } catch (e) {
       // Events are best effort, as in every Kubernetes controller.
+      this.#o.onEventError?.(e);
     }
   }
 

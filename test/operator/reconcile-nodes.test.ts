@@ -25,8 +25,15 @@ let api: k8s.KubernetesObjectApi;
 let core: k8s.CoreV1Api;
 let custom: k8s.CustomObjectsApi;
 
+const eventErrors: unknown[] = [];
 const reconciler = (over: Partial<ClusterReconcilerOptions> = {}) =>
-  new ClusterReconciler({ kubeConfig: cp.kubeConfig, settings: SETTINGS, capabilities: async () => ({ serviceMonitor: false, prometheusRule: false }), ...over });
+  new ClusterReconciler({
+    kubeConfig: cp.kubeConfig,
+    settings: SETTINGS,
+    capabilities: async () => ({ serviceMonitor: false, prometheusRule: false }),
+    onEventError: (e) => eventErrors.push(e),
+    ...over,
+  });
 
 async function readCluster(): Promise<StrataCluster> {
   return (await custom.getNamespacedCustomObject({ group: 'strata.dev', version: 'v1alpha1', namespace: NS, plural: 'strataclusters', name: 'events' })) as StrataCluster;
@@ -56,7 +63,7 @@ async function restartEvents(): Promise<string[]> {
   const list = await core.listNamespacedEvent({ namespace: NS, fieldSelector: 'involvedObject.name=events' });
   return list.items
     .filter((e) => e.reason === 'RestartingBroker')
-    .sort((a, b) => (a.metadata!.creationTimestamp! < b.metadata!.creationTimestamp! ? -1 : a.metadata!.creationTimestamp! > b.metadata!.creationTimestamp! ? 1 : 0))
+    .sort((a, b) => new Date(a.eventTime as unknown as string).getTime() - new Date(b.eventTime as unknown as string).getTime())
     .map((e) => e.message!);
 }
 
@@ -120,6 +127,7 @@ describe('the cluster reconciler on kwok nodes', () => {
     const c = await converge(reconciler(), (x) => isReady(x) && cond(x, 'Reconciling')?.status === 'False');
     const events = await restartEvents();
     expect(events.map((m) => /^restarting (\S+):/.exec(m)?.[1])).toEqual(['events-broker-2', 'events-broker-1', 'events-broker-0']);
+    expect(eventErrors).toEqual([]);
     for (const m of events) expect(m).toMatch(/broker configuration changed \(config hash [0-9a-f]{16} -> [0-9a-f]{16}\)/);
     const after = await brokerPods();
     expect(after).toHaveLength(3);
