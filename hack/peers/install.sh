@@ -24,6 +24,10 @@
 #   acceptance-java/<hash>/AcceptanceClient*.class
 #                                        compiled test/acceptance/java/AcceptanceClient.java,
 #                                        <hash> as for golden-java
+#   kube-<ver>/, etcd-<ver>/, kwok-<ver>/, helm-<ver>/
+#                                        the Kubernetes control plane for the operator
+#                                        tests, built by hack/peers/k8s.sh (its header
+#                                        describes the layout)
 # python3-confluent-kafka is a Debian package for /usr/bin/python3 (not
 # whatever python3 is first on PATH).
 # test/golden/clients/paths.ts and test/acceptance/clients/paths.ts compute

@@ -46,8 +46,17 @@ interface Proc {
   exited: Promise<unknown>;
 }
 
+/** Every process started here and still running: killed if the test process exits without
+ *  stop() (a test run that is interrupted must not leave a control plane behind). */
+const live = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const p of live) p.kill('SIGKILL');
+});
+
 function run(name: string, bin: string, args: string[]): Proc {
   const proc = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  live.add(proc);
+  proc.once('exit', () => live.delete(proc));
   const p: Proc = { name, proc, out: '', exited: new Promise((r) => proc.once('exit', r)) };
   const keep = (c: Buffer) => (p.out = (p.out + c.toString()).slice(-30_000));
   proc.stdout!.on('data', keep);
