@@ -112,6 +112,13 @@ describe('the StrataCluster CRD on a real API server', () => {
     }
   });
 
+  it('shows the printer columns in kubectl get', async () => {
+    const r = await runProcess('kubectl', ['--kubeconfig', cp.kubeConfigFile, 'get', 'strataclusters', '-n', NS, 'full'], { timeoutMs: 30_000 });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.split('\n')[0]!.split(/\s+/).filter((x) => x !== '')).toEqual(['NAME', 'DESIRED', 'BROKERS', 'READY', 'BOOTSTRAP', 'AGE']);
+    expect(r.stdout.split('\n')[1]).toMatch(/^full\s+3\s/);
+  });
+
   it('answers the scale subresource from spec.replicas', async () => {
     const scale = (await custom.getNamespacedCustomObjectScale({ group: 'strata.dev', version: 'v1alpha1', namespace: NS, plural: 'strataclusters', name: 'full' })) as { spec: { replicas: number } };
     expect(scale.spec.replicas).toBe(3);
