@@ -93,7 +93,11 @@ export class ClusterReconciler {
 
     let desired;
     try {
-      desired = desiredClusterObjects(cluster, this.#o.settings, await this.#o.capabilities(), held === undefined ? {} : { replicas: held });
+      const existingClaimTemplates = sts?.spec?.volumeClaimTemplates;
+      desired = desiredClusterObjects(cluster, this.#o.settings, await this.#o.capabilities(), {
+        ...(held === undefined ? {} : { replicas: held }),
+        ...(existingClaimTemplates === undefined ? {} : { existingClaimTemplates }),
+      });
       await applyObjects(this.#api, desired.objects);
     } catch (e) {
       const invalid = e instanceof InvalidSpecError ? { field: e.field, message: e.message.slice(e.field.length + 2) } : e instanceof ApplyError && !e.retriable ? { field: 'spec', message: e.message } : null;

@@ -193,3 +193,12 @@ describe('desiredClusterObjects with a held-back scale-down', () => {
     expect(s.spec!.replicas).toBe(3);
   });
 });
+
+describe('desiredClusterObjects for an existing StatefulSet', () => {
+  it('keeps the stored volume claim templates, which Kubernetes does not let change', () => {
+    const stored = find<V1StatefulSet>(render({ replicas: 1, storage: { size: '1Gi' } }).objects, 'StatefulSet').spec!.volumeClaimTemplates!;
+    const asRead = stored.map((t) => ({ ...t, spec: { ...t.spec!, volumeMode: 'Filesystem' }, status: { phase: 'Pending' } }));
+    const s = find<V1StatefulSet>(desiredClusterObjects(storedCluster({ replicas: 1, storage: { size: '5Gi', storageClassName: 'other' } }), SETTINGS, NONE, { existingClaimTemplates: asRead }).objects, 'StatefulSet');
+    expect(s.spec!.volumeClaimTemplates).toEqual(stored.map((t) => ({ ...t, spec: { ...t.spec!, volumeMode: 'Filesystem' } })));
+  });
+});

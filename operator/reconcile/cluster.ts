@@ -20,6 +20,7 @@ import type {
   V1Container,
   V1EnvVar,
   V1OwnerReference,
+  V1PersistentVolumeClaim,
   V1PodDisruptionBudget,
   V1PodSpec,
   V1Service,
@@ -143,7 +144,7 @@ function brokerContainer(cluster: StrataCluster, settings: OperatorSettings, con
   };
 }
 
-function statefulSet(cluster: StrataCluster, settings: OperatorSettings, config: RenderedBrokerConfig, replicas: number): V1StatefulSet {
+function statefulSet(cluster: StrataCluster, settings: OperatorSettings, config: RenderedBrokerConfig, replicas: number, existingClaimTemplates: RenderOptions['existingClaimTemplates']): V1StatefulSet {
   const spec = cluster.spec;
   const names = clusterNames(cluster.metadata.name);
   const selector = brokerSelector(cluster);
@@ -188,7 +189,8 @@ function statefulSet(cluster: StrataCluster, settings: OperatorSettings, config:
         },
         spec: podSpec,
       },
-      volumeClaimTemplates: [
+      // As stored, minus the status the API server keeps in each template.
+      volumeClaimTemplates: existingClaimTemplates?.map((t) => ({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: t.metadata!.name!, ...(t.metadata?.labels === undefined ? {} : { labels: t.metadata.labels }) }, spec: t.spec! })) ?? [
         {
           apiVersion: 'v1',
           kind: 'PersistentVolumeClaim',
@@ -287,6 +289,10 @@ export interface RenderOptions {
   /** Brokers the StatefulSet gets instead of spec.replicas: the controller holds a refused
    *  scale-down back at the current count (status.ts, scaleDownCheck). */
   readonly replicas?: number;
+  /** The volumeClaimTemplates of the existing StatefulSet. Kubernetes refuses any change to them,
+   *  so once the StatefulSet exists they are kept as they are (a new size or class in the spec
+   *  reaches no existing claim; volume expansion would have to resize the claims themselves). */
+  readonly existingClaimTemplates?: readonly V1PersistentVolumeClaim[];
 }
 
 /**
@@ -323,7 +329,7 @@ export function desiredClusterObjects(cluster: StrataCluster, settings: Operator
     metadata: meta(cluster, names.podDisruptionBudget, { [LABEL_COMPONENT]: 'broker' }),
     spec: { maxUnavailable: 1, selector: { matchLabels: brokerSelector(cluster) } },
   };
-  const objects = [serviceAccount, configMap, headless, client, statefulSet(cluster, settings, config, options.replicas ?? cluster.spec.replicas), pdb] as unknown as KubeObject[];
+  const objects = [serviceAccount, configMap, headless, client, statefulSet(cluster, settings, config, options.replicas ?? cluster.spec.replicas, options.existingClaimTemplates), pdb] as unknown as KubeObject[];
   if (cluster.spec.metrics?.serviceMonitor === true && caps.serviceMonitor) objects.push(serviceMonitor(cluster));
   if (cluster.spec.metrics?.prometheusRule === true && caps.prometheusRule) objects.push(prometheusRule(cluster));
   const ns = cluster.metadata.namespace ?? 'default';

@@ -163,4 +163,12 @@ describe('the cluster reconciler on kwok nodes', () => {
     const done = await converge(empty, (x) => isReady(x) && x.status?.replicas === 2);
     expect(done.status?.readyReplicas).toBe(2);
   });
+
+  it('keeps the claim templates when the spec asks for another size, instead of a StatefulSet update Kubernetes refuses', async () => {
+    await patchSpec({ storage: { size: '2Gi' } });
+    const c = await converge(reconciler({ replicasHeld: async (_c, ordinals) => new Map(ordinals.map((o) => [o, 0])) }), isReady);
+    expect(cond(c, 'Stalled')!.status).toBe('False');
+    const sts = await cp.kubeConfig.makeApiClient(k8s.AppsV1Api).readNamespacedStatefulSet({ namespace: NS, name: 'events-broker' });
+    expect(sts.spec!.volumeClaimTemplates![0]!.spec!.resources!.requests).toEqual({ storage: '1Gi' });
+  });
 });
