@@ -24,6 +24,10 @@
 #   acceptance-java/<hash>/AcceptanceClient*.class
 #                                        compiled test/acceptance/java/AcceptanceClient.java,
 #                                        <hash> as for golden-java
+#   kube-<ver>/, etcd-<ver>/, kwok-<ver>/, helm-<ver>/
+#                                        the Kubernetes control plane for the operator
+#                                        tests, built by hack/peers/k8s.sh (its header
+#                                        describes the layout)
 # python3-confluent-kafka is a Debian package for /usr/bin/python3 (not
 # whatever python3 is first on PATH).
 # test/golden/clients/paths.ts and test/acceptance/clients/paths.ts compute
@@ -158,4 +162,12 @@ KAFKA_REF_LIB="$(bash "$ROOT/hack/bench/install-kafka.sh")"
 # The S3-compatible server the tiered-storage tests write to.
 VERSITYGW="$(bash "$ROOT/hack/peers/install-versitygw.sh")"
 
-echo "[peers] kcat=$(command -v kcat) java-client=$LIB_DIR kafka-tools=$TOOLS_LIB_DIR kafka-ref=$KAFKA_REF_LIB golden-java=$CLASSES_DIR acceptance-java=$ACCEPTANCE_CLASSES_DIR versitygw=$VERSITYGW python=/usr/bin/python3+confluent_kafka"
+# The Kubernetes control plane, etcd, kwok and helm for the operator tests (test/operator/). Cold
+# it builds for 15-25 minutes; cached it checks four stamps. STRATA_SKIP_K8S_PEERS=1 skips it on a
+# machine that only runs the broker tests.
+K8S_PEERS="skipped"
+if [ "${STRATA_SKIP_K8S_PEERS:-0}" != "1" ]; then
+  K8S_PEERS="$(bash "$ROOT/hack/peers/k8s.sh" | sed 's/^\[k8s-peers\] //')"
+fi
+
+echo "[peers] kcat=$(command -v kcat) java-client=$LIB_DIR kafka-tools=$TOOLS_LIB_DIR kafka-ref=$KAFKA_REF_LIB golden-java=$CLASSES_DIR acceptance-java=$ACCEPTANCE_CLASSES_DIR versitygw=$VERSITYGW python=/usr/bin/python3+confluent_kafka k8s: $K8S_PEERS"

@@ -1,0 +1,222 @@
+// reconcile("namespace/name") for a StrataCluster: read the resource and what exists, call the pure
+// functions of ../reconcile/, apply their objects, take at most one roll step, write the status.
+// Every call converges from the current state; it never remembers anything between calls, so a
+// restarted operator resumes a roll where the pods say it is.
+//
+//   1. Read the StrataCluster (gone or being deleted: nothing to do; owner references let the
+//      garbage collector remove what it owned).
+//   2. Hold back a scale-down that scaleDownCheck refuses: the StatefulSet keeps its size.
+//   3. Render the objects; a spec that cannot be rendered is Stalled (TerminalError, no retry).
+//   4. Apply them (server-side apply). A refusal that repeats (422) is Stalled; others retry.
+//   5. Read the StatefulSet and its pods; nextRestart decides; a restart deletes one pod and
+//      records an Event saying why.
+//   6. Write the status when it changed; requeue while anything is in progress.
+import * as k8s from '@kubernetes/client-node';
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { API_VERSION, GROUP, VERSION, type StrataCluster } from '../api/v1alpha1.js';
+import type { OperatorSettings } from '../defaults.js';
+import { ApplyError, applyObjects } from '../kube/apply.js';
+import { InvalidSpecError } from '../reconcile/broker-config.js';
+import { desiredClusterObjects, type Capabilities } from '../reconcile/cluster.js';
+import { ANNOTATION_CONFIG_HASH, brokerSelector, clusterNames } from '../reconcile/names.js';
+import { nextRestart, type ObservedPod, type RollDecision, type RollInput } from '../reconcile/roll.js';
+import { clusterStatus, scaleDownCheck, type ObservedStatefulSet, type ReconcileOutcome } from '../reconcile/status.js';
+import { TerminalError, type ReconcileResult } from './worker.js';
+
+/** How often a cluster in progress (a roll, brokers starting) is looked at again. */
+export const PROGRESS_REQUEUE_MS = 5_000;
+
+export interface ClusterReconcilerOptions {
+  readonly kubeConfig: k8s.KubeConfig;
+  readonly settings: OperatorSettings;
+  readonly capabilities: () => Promise<Capabilities>;
+  /** ISO time for conditions and Events. */
+  readonly now?: () => string;
+  /** Partition replicas each leaving broker holds (by ordinal), for scaleDownCheck; absent or
+   *  undefined means unknown, and a scale-down is held back. Asked of the brokers, later. */
+  readonly replicasHeld?: (cluster: StrataCluster, ordinals: number[]) => Promise<ReadonlyMap<number, number> | undefined>;
+  /** The replication health hook of the roll (see ../reconcile/roll.ts). */
+  readonly canRestart?: RollInput['canRestart'];
+  /** Told when an Event could not be recorded (that never fails the reconcile). */
+  readonly onEventError?: (error: unknown) => void;
+}
+
+/** RFC 3339 with microseconds, as metav1.MicroTime parses it. */
+export function microTime(d: Date): string {
+  return d.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+}
+
+const STATUS_OF = (e: unknown) => (e instanceof k8s.ApiException ? e.code : 0);
+
+export class ClusterReconciler {
+  readonly #o: ClusterReconcilerOptions;
+  readonly #api: k8s.KubernetesObjectApi;
+  readonly #custom: k8s.CustomObjectsApi;
+  readonly #apps: k8s.AppsV1Api;
+  readonly #core: k8s.CoreV1Api;
+  readonly #now: () => string;
+
+  constructor(options: ClusterReconcilerOptions) {
+    this.#o = options;
+    this.#api = k8s.KubernetesObjectApi.makeApiClient(options.kubeConfig);
+    this.#custom = options.kubeConfig.makeApiClient(k8s.CustomObjectsApi);
+    this.#apps = options.kubeConfig.makeApiClient(k8s.AppsV1Api);
+    this.#core = options.kubeConfig.makeApiClient(k8s.CoreV1Api);
+    this.#now = options.now ?? (() => new Date().toISOString());
+  }
+
+  async reconcile(key: string): Promise<ReconcileResult> {
+    const [namespace, name] = key.split('/') as [string, string];
+    let cluster: StrataCluster & { metadata: { deletionTimestamp?: string } };
+    try {
+      cluster = (await this.#custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: 'strataclusters', name })) as typeof cluster;
+    } catch (e) {
+      if (STATUS_OF(e) === 404) return {};
+      throw e;
+    }
+    if (cluster.metadata.deletionTimestamp !== undefined) return {};
+    const names = clusterNames(name);
+
+    const sts = await this.#readStatefulSet(namespace, names.statefulSet);
+    const current = sts?.spec?.replicas;
+    let held: number | undefined;
+    let scaleDownRefused: string | undefined;
+    if (current !== undefined && cluster.spec.replicas < current) {
+      const leaving = Array.from({ length: current - cluster.spec.replicas }, (_, i) => cluster.spec.replicas + i);
+      const check = scaleDownCheck(current, cluster.spec.replicas, await (this.#o.replicasHeld?.(cluster, leaving) ?? Promise.resolve(undefined)));
+      if (!check.allowed) {
+        held = current;
+        scaleDownRefused = check.reason;
+      }
+    }
+
+    let desired;
+    try {
+      const existingClaimTemplates = sts?.spec?.volumeClaimTemplates;
+      desired = desiredClusterObjects(cluster, this.#o.settings, await this.#o.capabilities(), {
+        ...(held === undefined ? {} : { replicas: held }),
+        ...(existingClaimTemplates === undefined ? {} : { existingClaimTemplates }),
+      });
+      await applyObjects(this.#api, desired.objects);
+    } catch (e) {
+      const invalid = e instanceof InvalidSpecError ? { field: e.field, message: e.message.slice(e.field.length + 2) } : e instanceof ApplyError && !e.retriable ? { field: 'spec', message: e.message } : null;
+      if (invalid === null) throw e;
+      await this.#writeStatus(cluster, { kind: 'invalid', ...invalid });
+      throw new TerminalError(`${key}: ${invalid.field}: ${invalid.message}`, { cause: e });
+    }
+
+    const observed = await this.#readStatefulSet(namespace, names.statefulSet);
+    let roll: RollDecision = { action: 'wait', reason: 'the StatefulSet controller has not seen the latest template yet' };
+    let observedSts: ObservedStatefulSet | undefined;
+    if (observed !== undefined) {
+      observedSts = {
+        observedGeneration: observed.status?.observedGeneration,
+        generation: observed.metadata?.generation,
+        replicas: observed.status?.replicas ?? 0,
+        readyReplicas: observed.status?.readyReplicas ?? 0,
+      };
+      const updateRevision = observed.status?.updateRevision;
+      if (updateRevision !== undefined && observedSts.observedGeneration !== undefined && observedSts.observedGeneration >= (observedSts.generation ?? 0)) {
+        const pods = await this.#observedPods(cluster);
+        roll = nextRestart({
+          updateRevision,
+          replicas: observed.spec?.replicas ?? 0,
+          pods,
+          desiredConfigHash: desired.config.hash,
+          ...(this.#o.canRestart === undefined ? {} : { canRestart: this.#o.canRestart }),
+        });
+        if (roll.action === 'restart') await this.#restart(cluster, roll.pod, roll.reason);
+      }
+    }
+
+    const outcome: ReconcileOutcome = { kind: 'applied', bootstrapServers: desired.bootstrapServers, statefulSet: observedSts, roll, ...(scaleDownRefused === undefined ? {} : { scaleDownRefused }) };
+    const status = await this.#writeStatus(cluster, outcome);
+    const ready = status.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
+    const stalled = status.conditions?.find((c) => c.type === 'Stalled')?.status === 'True';
+    // A stalled scale-down or roll waits for the spec or the brokers; look again, less often.
+    return ready ? {} : { requeueAfterMs: stalled ? PROGRESS_REQUEUE_MS * 6 : PROGRESS_REQUEUE_MS };
+  }
+
+  async #readStatefulSet(namespace: string, name: string): Promise<k8s.V1StatefulSet | undefined> {
+    try {
+      return await this.#apps.readNamespacedStatefulSet({ namespace, name });
+    } catch (e) {
+      if (STATUS_OF(e) === 404) return undefined;
+      throw e;
+    }
+  }
+
+  async #observedPods(cluster: StrataCluster): Promise<ObservedPod[]> {
+    const selector = Object.entries(brokerSelector(cluster))
+      .map(([k, v]) => `${k}=${v}`)
+      .join(',');
+    const list = await this.#core.listNamespacedPod({ namespace: cluster.metadata.namespace!, labelSelector: selector });
+    const prefix = `${clusterNames(cluster.metadata.name).statefulSet}-`;
+    return list.items
+      .filter((p) => p.metadata?.name?.startsWith(prefix) === true && /^\d+$/.test(p.metadata.name.slice(prefix.length)))
+      .map((p) => ({
+        name: p.metadata!.name!,
+        ordinal: Number(p.metadata!.name!.slice(prefix.length)),
+        revision: p.metadata?.labels?.['controller-revision-hash'],
+        ready: p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true,
+        terminating: p.metadata?.deletionTimestamp !== undefined,
+        configHash: p.metadata?.annotations?.[ANNOTATION_CONFIG_HASH],
+      }));
+  }
+
+  async #restart(cluster: StrataCluster, pod: string, reason: string): Promise<void> {
+    const namespace = cluster.metadata.namespace!;
+    try {
+      await this.#core.deleteNamespacedPod({ namespace, name: pod });
+    } catch (e) {
+      if (STATUS_OF(e) !== 404) throw e;
+    }
+    await this.#event(cluster, 'Normal', 'RestartingBroker', 'Restart', `restarting ${pod}: ${reason}`);
+  }
+
+  /** Records an Event on the cluster; failing to record one never fails the reconcile. */
+  async #event(cluster: StrataCluster, type: 'Normal' | 'Warning', reason: string, action: string, message: string): Promise<void> {
+    const now = new Date(this.#now());
+    try {
+      await this.#core.createNamespacedEvent({
+        namespace: cluster.metadata.namespace!,
+        body: {
+          metadata: { name: `${cluster.metadata.name}.${randomBytes(8).toString('hex')}`, namespace: cluster.metadata.namespace! },
+          involvedObject: { apiVersion: API_VERSION, kind: 'StrataCluster', name: cluster.metadata.name, namespace: cluster.metadata.namespace!, uid: cluster.metadata.uid! },
+          type,
+          reason,
+          message,
+          // eventTime has sub-second precision, so Events of one second keep their order. The API
+          // wants exactly six fraction digits (MicroTime); the client would write three.
+          eventTime: microTime(now) as unknown as Date,
+          firstTimestamp: now,
+          lastTimestamp: now,
+          count: 1,
+          action,
+          source: { component: 'strata-operator' },
+          reportingComponent: 'strata-operator',
+          reportingInstance: hostname(),
+        },
+      });
+    } catch (e) {
+      // Events are best effort, as in every Kubernetes controller.
+      this.#o.onEventError?.(e);
+    }
+  }
+
+  async #writeStatus(cluster: StrataCluster, outcome: ReconcileOutcome) {
+    const status = clusterStatus(cluster, outcome, this.#now());
+    if (JSON.stringify(status) === JSON.stringify(cluster.status)) return status;
+    // resourceVersion makes a concurrent change a 409, retried with back-off on fresh state.
+    await this.#custom.replaceNamespacedCustomObjectStatus({
+      group: GROUP,
+      version: VERSION,
+      namespace: cluster.metadata.namespace!,
+      plural: 'strataclusters',
+      name: cluster.metadata.name,
+      body: { ...cluster, status },
+    });
+    return status;
+  }
+}
