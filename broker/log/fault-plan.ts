@@ -3,7 +3,7 @@
 //   STRATA_FAULTS="roll:crash@3,append:enospc@10+,append:eio@5+:/var/lib/strata/d2"
 //
 // Each rule is `point:action@hit[+][:logdir]`: the log's fault point (append, index-write, roll,
-// flush, checkpoint, delete, clean), what happens there, and on which hit of that point — `@3` the
+// flush, writeback, checkpoint, delete, clean), what happens there, and on which hit of that point — `@3` the
 // third hit only, `@3+` the third and every later one. Without a log directory, hits are counted
 // across all partitions of the process; with one (the rest of the rule after the colon, a path as
 // given in log.dirs, compared once resolved), only hits in partitions of that directory and in the
@@ -16,7 +16,7 @@ import path from 'node:path';
 import type { FaultInjector, FaultPoint } from './types.js';
 
 export const FAULTS_ENV = 'STRATA_FAULTS';
-const POINTS: readonly FaultPoint[] = ['append', 'index-write', 'roll', 'flush', 'checkpoint', 'delete', 'clean'];
+const POINTS: readonly FaultPoint[] = ['append', 'index-write', 'roll', 'flush', 'writeback', 'checkpoint', 'delete', 'clean'];
 const ACTIONS = ['crash', 'enospc', 'eio'] as const;
 type FaultAction = (typeof ACTIONS)[number];
 

@@ -14,6 +14,7 @@ import {
 import { LogError } from './errors.js';
 import { OffsetIndex } from './offset-index.js';
 import { PartitionLog, type PartitionLogOptions } from './partition-log.js';
+import { WRITEBACK_BYTES } from './segment.js';
 import { TestClock, batchSpans, capturingLogger, makeBatch, makeTempDir, testConfig, type TestBatchOptions } from './testing.js';
 import type { FaultPoint, LogConfig } from './types.js';
 
@@ -722,6 +723,56 @@ describe('PartitionLog', () => {
       await log.flushesSettled();
       expect(log.recoveryPoint).toBe(0);
       expect(errorOf(() => produce(log)).code).toBe('KAFKA_STORAGE_ERROR');
+    });
+
+    it('writes appended data back in the background every WRITEBACK_BYTES, without moving the recovery point, and closes cleanly while one runs', async () => {
+      const writebacks: string[] = [];
+      const log = open({}, { faults: (p, detail) => void (p === 'writeback' && writebacks.push(detail)) });
+      const batchBytes = 256 * 1024;
+      const batches = Math.ceil((2 * WRITEBACK_BYTES) / batchBytes) + 1;
+      for (let i = 0; i < batches; i++) produce(log, { valueBytes: batchBytes });
+      // One at a time per segment: a second starts only if the first has ended by then.
+      expect(writebacks.length).toBeGreaterThanOrEqual(1);
+      expect(writebacks.length).toBeLessThanOrEqual(2);
+      expect(writebacks.every((f) => f.endsWith('00000000000000000000.log'))).toBe(true);
+      expect(log.recoveryPoint).toBe(0);
+      // Closed at once, with a writeback likely still on the thread pool: the file closes after it.
+      closeLog(log);
+      await new Promise((r) => setTimeout(r, 50));
+      const again = open();
+      expect(again.logEndOffset).toBe(batches);
+      expect(again.read(0, 1 << 30, again.highWatermark, true).records.length).toBeGreaterThan(batches * batchBytes);
+    });
+
+    it('a failed background writeback fails the next append with KAFKA_STORAGE_ERROR and takes the log offline', () => {
+      let failed = 0;
+      let offline: unknown = null;
+      const log = open({}, {
+        faults: (p) => {
+          if (p === 'writeback') {
+            failed++;
+            throw Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' });
+          }
+        },
+        onFailure: (cause) => (offline = cause),
+      });
+      const batchBytes = 512 * 1024;
+      let appended = 0;
+      while (failed === 0 && appended < (4 * WRITEBACK_BYTES) / batchBytes) {
+        produce(log, { valueBytes: batchBytes });
+        appended++;
+      }
+      expect(failed).toBe(1);
+      expect(offline).toBeNull();
+      // The append that started the failed writeback was acknowledged; the next one is refused.
+      const err = errorOf(() => produce(log));
+      expect(err).toMatchObject({ code: 'KAFKA_STORAGE_ERROR' });
+      expect((err.cause as Error).message).toMatch(/fdatasync/);
+      expect(offline).not.toBeNull();
+      expect(log.logEndOffset).toBe(appended);
+      closeLog(log);
+      const again = open();
+      expect(again.logEndOffset).toBe(appended);
     });
 
     it('a failure between the log-start checkpoint and a segment deletion leaves a log that reopens consistent', () => {

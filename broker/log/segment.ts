@@ -12,7 +12,7 @@
 // the first entry start at byte 0.
 import assert from 'node:assert/strict';
 import { storageError } from './errors.js';
-import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, openSync, renameSync } from 'node:fs';
+import { closeSync, existsSync, fdatasync, fstatSync, fsyncSync, ftruncateSync, openSync, renameSync } from 'node:fs';
 import { open as openFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
@@ -53,6 +53,12 @@ const SCAN_WINDOW_BYTES = 16 * 1024;
 const TRANSLATE_WINDOW = Buffer.allocUnsafeSlow(SCAN_WINDOW_BYTES);
 /** Recovery reads and CRC-checks the segment in chunks of this size (larger for a larger batch). */
 const RECOVERY_CHUNK_BYTES = 1024 * 1024;
+/**
+ * Appended bytes after which the active segment's data is written back in the background. Without
+ * it, data sits dirty in the page cache until the kernel's thresholds (a share of memory, gigabytes
+ * here) and then the kernel stalls the writing thread, which for Strata is every client's thread.
+ */
+export const WRITEBACK_BYTES = 4 * 1024 * 1024;
 
 /** Kafka's file name for a segment file: the base offset as 20 zero-padded digits. */
 export function segmentFileName(baseOffset: number, suffix: string): string {
@@ -182,6 +188,14 @@ export class LogSegment {
   /** Max timestamp of the first batch, which time-based rolling measures from; null while empty. */
   #firstBatchTimestamp: number | null = null;
   #bytesSinceIndexEntry = 0;
+  /** Bytes appended since the last background writeback started (see WRITEBACK_BYTES). */
+  #bytesSinceWriteback = 0;
+  /** The background writeback running now, if any (one at a time per segment). */
+  #writeback: Promise<void> | null = null;
+  /** release() came while a writeback ran: the descriptor closes when it ends. */
+  #closeAfterWriteback = false;
+  /** A background writeback failed: the data may not reach the disk, so the next append or flush fails. */
+  #writebackError: NodeJS.ErrnoException | null = null;
   /** An index file was absent at open (the load checks then fail and recovery rebuilds it). */
   #indexesMissing = false;
   readonly #createdMs: number;
@@ -334,6 +348,7 @@ export class LogSegment {
     assert.ok(last.lastOffset - this.baseOffset <= INT32_MAX, `${this.logFile}: offset ${last.lastOffset} overflows the relative offset`);
     assert.ok(this.#size + records.length <= SEGMENT_BYTES_MAX, `${this.logFile}: would exceed ${SEGMENT_BYTES_MAX} bytes`);
     const start = this.#size;
+    if (this.#writebackError !== null) throw this.#writebackError;
     try {
       this.#faults('append', this.logFile);
       writeFully(this.#fd, records, start);
@@ -348,6 +363,8 @@ export class LogSegment {
     }
     this.#size = start + records.length;
     for (const b of batches) this.#indexBatch(b, start + b.position);
+    this.#bytesSinceWriteback += records.length;
+    if (this.#bytesSinceWriteback >= WRITEBACK_BYTES && this.#writeback === null) this.#startWriteback();
   }
 
   /** Why this segment should roll before taking the append, or null. */
@@ -586,6 +603,10 @@ export class LogSegment {
    * closed. A file deleted meanwhile (retention) needs no flush.
    */
   async flushInBackground(): Promise<void> {
+    // A writeback error may already have been reported to the segment's own descriptor, and would
+    // then not be reported again to the descriptors opened here.
+    await this.#writeback;
+    if (this.#writebackError !== null) throw this.#writebackError;
     for (const file of [this.logFile, this.offsetIndex.file, this.timeIndex.file]) {
       this.#faults('flush', file);
       let handle;
@@ -603,9 +624,36 @@ export class LogSegment {
     }
   }
 
+  /**
+   * Starts writing the appended data back to disk on the libuv thread pool (fdatasync), so that dirty
+   * pages never pile up until the kernel throttles the writing thread, which for Strata is the one
+   * thread serving every client. A hint: nothing waits for it and the recovery point does not move.
+   * But a failure it meets is kept and fails the next append or flush, because the kernel reports
+   * a writeback error only once and a later fsync would then succeed over lost data.
+   */
+  #startWriteback(): void {
+    this.#bytesSinceWriteback = 0;
+    try {
+      this.#faults('writeback', this.logFile);
+    } catch (e) {
+      this.#writebackError ??= e as NodeJS.ErrnoException;
+      return;
+    }
+    const fd = this.#fd;
+    this.#writeback = new Promise((resolve) =>
+      fdatasync(fd, (err) => {
+        if (err !== null) this.#writebackError ??= err;
+        if (this.#closeAfterWriteback) closeSync(fd);
+        this.#writeback = null;
+        resolve();
+      }),
+    );
+  }
+
   /** fsync the data and both indexes. */
   flush(): void {
     this.#faults('flush', this.logFile);
+    if (this.#writebackError !== null) throw this.#writebackError;
     fsyncSync(this.#fd);
     this.offsetIndex.flush();
     this.timeIndex.flush();
@@ -613,7 +661,8 @@ export class LogSegment {
 
   /** Closes the file handles (log close); the state is kept. */
   release(): void {
-    if (this.#fd >= 0) closeSync(this.#fd);
+    if (this.#fd >= 0 && this.#writeback !== null) this.#closeAfterWriteback = true;
+    else if (this.#fd >= 0) closeSync(this.#fd);
     this.#fd = -1;
     this.offsetIndex.release();
     this.timeIndex.release();

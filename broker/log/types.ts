@@ -246,7 +246,7 @@ export interface LogLogger {
 }
 
 /** Named places where tests make the log's file operations fail. */
-export type FaultPoint = 'append' | 'index-write' | 'roll' | 'flush' | 'checkpoint' | 'delete' | 'clean';
+export type FaultPoint = 'append' | 'index-write' | 'roll' | 'flush' | 'writeback' | 'checkpoint' | 'delete' | 'clean';
 /** Called before the operation at `point`; throwing there simulates that operation failing. */
 export type FaultInjector = (point: FaultPoint, detail: string) => void;
 
