@@ -25,7 +25,8 @@
 // gets the next `readAheadChunks` chunks loaded in the background, and the next segment's first
 // chunk when that reaches its segment's end. ListOffsets by timestamp searches the readable
 // segments' uploaded time indexes. A deleted topic's objects are removed in the background
-// (deleteTopic), retried until they are gone.
+// (deleteTopic), retried until they are gone; so are those of a topic whose tiering was turned off
+// (disableTopic, KIP-950). remote.log.copy.disable skips the upload step only.
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { TieredLogView, TieredSegment } from '../log/partition-log.js';
