@@ -1,5 +1,5 @@
 // The remote read cache: object bytes read back from the store (remote offset and time indexes, and
-// 1 MiB chunks of segment data) in two bounded tiers, looked up memory → disk → bucket.
+// 4 MiB chunks of segment data) in two bounded tiers, looked up memory → disk → bucket.
 //
 //   memory  least recently used first out, by bytes (strata.tiered.cache.memory.bytes);
 //   disk    one file per entry under strata.tiered.cache.dir, least recently used first out, by
@@ -274,7 +274,7 @@ export class ChunkCache {
     this.#track(unlink(e.file).catch(() => {}));
   }
 
-  /** Writes the entry to disk in the background (temp file, then rename), making room first. */
+  /** Writes the entry to disk in the background, making room first. */
   #writeDisk(key: string, buf: Buffer): void {
     const tier = this.#diskTier;
     if (tier === null || this.#writing.has(key) || this.#disk.has(key)) return;
