@@ -528,14 +528,17 @@ export class TopicRegistry {
     this.onTopicsChanged();
   }
 
-  /** Replaces a topic's overrides and applies them to its open logs at once. */
-  setConfigs(name: string, configs: Record<string, string>): void {
+  /** Replaces a topic's overrides and applies them to its open logs at once. Returns whether that
+   *  turned tiered storage off for the topic (its remote copy is then the caller's to delete). */
+  setConfigs(name: string, configs: Record<string, string>): { remoteStorageDisabled: boolean } {
     const topic = this.topics.get(name)!;
+    const wasTiered = this.logs.configFor(topic.configs).remoteStorageEnable;
     const logConfig = this.logs.configFor(configs);
     topic.configs = configs;
     this.persist();
     for (const p of topic.partitions) if (!p.offline) p.log.updateConfig(logConfig);
     this.log.info('topic config changed', { topic: name, configs });
+    return { remoteStorageDisabled: wasTiered && !logConfig.remoteStorageEnable };
   }
 
   /** Recomputes every log's settings (the broker defaults under them changed). */

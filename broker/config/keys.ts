@@ -765,7 +765,7 @@ export const BROKER_KEYS = [
   long('strata.tiered.cache.memory.bytes', 64 * MiB, {
     group: 'tiered',
     importance: 'medium',
-    doc: 'Memory for remote segment data and indexes read back from the store, the first tier of the remote read cache (least recently used 1 MiB chunks go first, to the disk tier).',
+    doc: 'Memory for remote segment data and indexes read back from the store, the first tier of the remote read cache (least recently used 4 MiB chunks go first, to the disk tier).',
     validator: atLeast(MiB),
   }),
   long('strata.tiered.cache.disk.bytes', 1024 * MiB, {
@@ -786,7 +786,7 @@ export const BROKER_KEYS = [
     group: 'tiered',
     importance: 'low',
     doc:
-      'Chunks (1 MiB) loaded in the background ahead of a partition whose remote reads are sequential, and the next segment\'s first chunk at a segment\'s end; at most 4 such loads run at once across the broker. 0 turns read-ahead off.',
+      'Chunks (4 MiB) loaded in the background ahead of a partition whose remote reads are sequential, and the next segment\'s first chunk at a segment\'s end; at most 4 such loads run at once across the broker. 0 turns read-ahead off.',
     validator: between(0, 64),
   }),
   int('num.recovery.threads.per.data.dir', 2, {

@@ -49,7 +49,6 @@ function topic<N extends string, V>(def: KeyDef<N, V>, brokerKeys: readonly stri
 // Kafka rates every topic key MEDIUM.
 const T = { group: 'topic', importance: 'medium' } as const;
 const MiB = 1024 * 1024;
-const NOT_TIERING_YET = 'Strata\'s tiered storage does not act on this key yet: uploads go on and uploaded segments stay until retention.* removes them.';
 const SINGLE_NODE = 'Strata runs as a single node: there is no other broker and no follower replica.';
 
 const THROTTLED_REPLICAS = custom<readonly string[]>("'*' or partitionId:brokerId entries", (entries) => {
@@ -210,15 +209,17 @@ export const TOPIC_KEYS = [
     (b) => b.logPreallocate,
   ),
   topic(
-    bool('remote.log.copy.disable', false, { ...T, doc: 'With tiered storage, stop uploading segments and keep what was uploaded read-only.', inert: true, inertReason: NOT_TIERING_YET }),
+    bool('remote.log.copy.disable', false, {
+      ...T,
+      doc:
+        'With remote.storage.enable=true, stop uploading segments (KIP-950): what was uploaded stays readable and remote retention goes on, and local segments then go by retention.* (local.retention.* must be -2 or equal to retention.*).',
+    }),
     [],
   ),
   topic(
     bool('remote.log.delete.on.disable', false, {
       ...T,
-      doc: 'With tiered storage, delete the uploaded segments when remote.storage.enable is turned off.',
-      inert: true,
-      inertReason: NOT_TIERING_YET,
+      doc: 'Must be true, set together with remote.storage.enable=false, to turn tiered storage off for a topic (KIP-950): its uploaded segments are then deleted in the background and the log start moves up to the first local offset.',
     }),
     [],
   ),

@@ -32,9 +32,12 @@ export const alterConfigsHandler: ApiHandler = {
       }
       const next: Record<string, string | null> = {};
       for (const c of r.configs) next[c.name] = c.value;
-      const problem = ctx.topicConfigs.problem(next);
+      const problem = ctx.topicConfigs.problem(next, resolved.topic.configs);
       if (problem !== null) return { ...out, errorCode: ErrorCode.INVALID_CONFIG, errorMessage: problem.message };
-      if (!req.validateOnly) ctx.topics.setConfigs(resolved.topic.name, next as Record<string, string>);
+      if (!req.validateOnly) {
+        // Tiering turned off (with remote.log.delete.on.disable): the remote copy goes in the background.
+        if (ctx.topics.setConfigs(resolved.topic.name, next as Record<string, string>).remoteStorageDisabled) ctx.tiered?.remoteStorageDisabled(resolved.topic.name, resolved.topic.id);
+      }
       return out;
     });
     return res;

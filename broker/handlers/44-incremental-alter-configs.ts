@@ -62,9 +62,12 @@ export const incrementalAlterConfigsHandler: ApiHandler = {
         if (!req.validateOnly) ctx.topics.refreshLogConfigs();
         return out;
       }
-      const problem = ctx.topicConfigs.problem(next);
+      const problem = ctx.topicConfigs.problem(next, resolved.topic.configs);
       if (problem !== null) return fail(ErrorCode.INVALID_CONFIG, problem.message);
-      if (!req.validateOnly) ctx.topics.setConfigs(resolved.topic.name, next);
+      if (!req.validateOnly) {
+        // Tiering turned off (with remote.log.delete.on.disable): the remote copy goes in the background.
+        if (ctx.topics.setConfigs(resolved.topic.name, next).remoteStorageDisabled) ctx.tiered?.remoteStorageDisabled(resolved.topic.name, resolved.topic.id);
+      }
       return out;
     });
     return res;

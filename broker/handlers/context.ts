@@ -59,6 +59,9 @@ export interface TieredReads {
   maxTimestampOffset(p: TieredPartitionRef): Promise<{ offset: number; timestamp: number; leaderEpoch: number } | null>;
   /** A topic was deleted: its remote objects are deleted in the background (never waited on). */
   topicDeleted(name: string, topicId: string): void;
+  /** A topic's tiered storage was turned off (remote.log.delete.on.disable=true): its remote objects
+   *  are deleted in the background, as for a deleted topic (never waited on). */
+  remoteStorageDisabled(name: string, topicId: string): void;
 }
 
 type TieredPartitionRef = { topic: string; topicId: string; partition: number; log: import('../log/partition-log.js').TieredLogView };
@@ -115,8 +118,9 @@ export interface DescribedConfig {
 
 /** Topic-level configuration as CreateTopics and the config APIs need it. */
 export interface TopicConfigPolicy {
-  /** null when every entry is a known topic key with a valid value; else the first bad key. */
-  problem(entries: Record<string, string | null>): { key: string; message: string } | null;
+  /** null when every entry is a known topic key with a valid value and the set is allowed (given
+   *  the topic's overrides before the change, `existing`, when it exists); else the first bad key. */
+  problem(entries: Record<string, string | null>, existing?: Readonly<Record<string, string>>): { key: string; message: string } | null;
   /** Every topic key with its effective value for a topic with these overrides. */
   describe(overrides: Record<string, string>): DescribedConfig[];
   /** Which topic keys hold lists (APPEND and SUBTRACT apply only to them). */

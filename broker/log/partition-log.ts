@@ -252,9 +252,27 @@ export class PartitionLog implements TieredLogView {
   updateConfig(config: LogConfig): void {
     this.#checkUsable();
     validateLogConfig(config);
+    const wasTiered = this.#config.remoteStorageEnable;
     this.#config = Object.freeze({ ...config });
     this.#active.reconfigure(this.#config);
+    if (wasTiered && !config.remoteStorageEnable) this.#leaveTieredStorage();
     this.#logger.info('log config updated', { dir: this.dir });
+  }
+
+  /**
+   * Tiered storage was turned off (remote.storage.enable=false with remote.log.delete.on.disable,
+   * KIP-950): the bucket's copy is being deleted, so the log is what is on local disk. The log start
+   * moves up to the local log start, and nothing counts as uploaded any more, so that turning tiering
+   * on again uploads from scratch before local retention deletes anything.
+   */
+  #leaveTieredStorage(): void {
+    this.#mutate('logStartOffset', () => {
+      const localStart = this.localLogStartOffset;
+      if (localStart > this.#logStartOffset) this.#setLogStartOffset(localStart);
+    });
+    this.#uploadedBelow = 0;
+    this.#logger.info('tiered storage turned off; the log start is now the local log start', { dir: this.dir, logStartOffset: this.#logStartOffset });
+    this.#checkInvariants();
   }
 
   /** Opens (creating, loading and if needed recovering) the partition directory. */
@@ -917,27 +935,43 @@ export class PartitionLog implements TieredLogView {
    * over segments whose upload is recorded only, so a backlog of uploads keeps local segments past
    * local retention rather than lose them. The log start offset stays where it is (the data is in
    * the bucket); segments wholly below it go whatever their upload state. Whole-log retention of
-   * uploaded data is the tiered manager's (remote retention), which moves the log start.
+   * uploaded data is the tiered manager's (remote retention), which moves the log start. With
+   * remote.log.copy.disable, retention.* applies instead, to every closed segment; deleting one
+   * never uploaded moves the log start up to the new local start.
    */
   #deleteLocalSegmentsByRetention(): number {
     let deleted = 0;
     this.#mutate('retention', () => {
       const c = this.#config;
-      const localMs = c.localRetentionMs === -2 ? c.retentionMs : c.localRetentionMs;
-      const localBytes = c.localRetentionBytes === -2 ? c.retentionBytes : c.localRetentionBytes;
-      const uploaded = (seg: LogSegment) => seg.nextOffset <= this.#uploadedBelow;
+      // With uploads stopped (remote.log.copy.disable, KIP-950) the whole log's retention applies
+      // to local segments too, uploaded or not: waiting for uploads that never come would grow the
+      // disk without bound.
+      const copying = !c.remoteLogCopyDisable;
+      const localMs = c.localRetentionMs === -2 || !copying ? c.retentionMs : c.localRetentionMs;
+      const localBytes = c.localRetentionBytes === -2 || !copying ? c.retentionBytes : c.localRetentionBytes;
+      // Set when a segment without a copy in the bucket goes (possible only with copying off).
+      let gap = false;
+      const uploaded = (seg: LogSegment) => {
+        if (seg.nextOffset <= this.#uploadedBelow) return true;
+        gap ||= !copying;
+        return !copying;
+      };
       if (localMs >= 0) {
         const nowMs = this.#now();
-        deleted += this.#deleteSegmentsWhile((seg) => uploaded(seg) && nowMs - seg.largestTimestampForRetention() > localMs, 'local.retention.ms', false);
+        deleted += this.#deleteSegmentsWhile((seg) => nowMs - seg.largestTimestampForRetention() > localMs && uploaded(seg), copying ? 'local.retention.ms' : 'retention.ms', false);
       }
       if (localBytes >= 0) {
         let excess = this.sizeBytes() - localBytes;
         deleted += this.#deleteSegmentsWhile((seg) => {
-          if (!uploaded(seg) || excess - seg.sizeBytes < 0) return false;
+          if (excess - seg.sizeBytes < 0 || !uploaded(seg)) return false;
           excess -= seg.sizeBytes;
           return true;
-        }, 'local.retention.bytes', false);
+        }, copying ? 'local.retention.bytes' : 'retention.bytes', false);
       }
+      // A segment deleted without a copy in the bucket leaves a gap below the local start: the log
+      // start moves up to it (that data was past the whole log's retention anyway), and remote
+      // retention then removes the remote segments below.
+      if (gap && this.localLogStartOffset > this.#logStartOffset) this.#setLogStartOffset(this.localLogStartOffset);
       deleted += this.#deleteSegmentsWhile((_seg, next) => next.baseOffset <= this.#logStartOffset, 'log start offset', true);
     });
     this.#checkInvariants();

@@ -90,6 +90,11 @@ export interface LogConfig {
   localRetentionMs: number;
   /** local.retention.bytes (-2 = retention.bytes, -1 = unlimited). */
   localRetentionBytes: number;
+  /**
+   * remote.log.copy.disable with remoteStorageEnable (KIP-950): nothing more is uploaded, and local
+   * segments go by retention.* whether uploaded or not (local.retention.* no longer applies).
+   */
+  remoteLogCopyDisable: boolean;
 }
 
 export const COMPRESSION_TYPES = ['producer', 'uncompressed', 'gzip', 'snappy', 'lz4', 'zstd'] as const;
@@ -124,6 +129,7 @@ export const DEFAULT_LOG_CONFIG: Readonly<LogConfig> = Object.freeze({
   remoteStorageEnable: false,
   localRetentionMs: -2,
   localRetentionBytes: -2,
+  remoteLogCopyDisable: false,
 });
 
 /** File positions are int32 in the index format, so no segment may reach 2 GiB. */
@@ -178,6 +184,7 @@ export function validateLogConfig(config: LogConfig): void {
   checkInt(config, 'localRetentionMs', -2);
   checkInt(config, 'localRetentionBytes', -2);
   if (typeof config.remoteStorageEnable !== 'boolean') throw new RangeError(`log config remoteStorageEnable=${String(config.remoteStorageEnable)} must be a boolean`);
+  if (typeof config.remoteLogCopyDisable !== 'boolean') throw new RangeError(`log config remoteLogCopyDisable=${String(config.remoteLogCopyDisable)} must be a boolean`);
   if (!(config.minCleanableDirtyRatio >= 0 && config.minCleanableDirtyRatio <= 1)) {
     throw new RangeError(`log config minCleanableDirtyRatio=${String(config.minCleanableDirtyRatio)} must be in [0, 1]`);
   }

@@ -204,6 +204,7 @@ export class Broker {
               offsetForTimestamp: (p, targetMs, startingOffset) => remoteLogs.offsetForTimestamp(p, targetMs, startingOffset, decompressedBatchBytesMax(p.log.config)),
               maxTimestampOffset: (p) => remoteLogs.maxTimestampOffset(p, decompressedBatchBytesMax(p.log.config)),
               topicDeleted: (name, topicId) => void remoteLogs.deleteTopic(name, topicId),
+              remoteStorageDisabled: (name, topicId) => void remoteLogs.disableTopic(name, topicId),
             },
     };
     for (const l of this.opts.listeners) {

@@ -19,6 +19,34 @@ describe('tiered topic configs', () => {
     expect(tieredTopicProblem({ 'remote.storage.enable': 'true', 'local.retention.bytes': '500000', 'local.retention.ms': '1000' }, on)).toBeNull();
     expect(tieredTopicProblem({ 'remote.storage.enable': 'true', 'retention.ms': '500', 'local.retention.ms': '1000' }, on)?.key).toBe('local.retention.ms');
   });
+  it('refuses turning tiering off unless the remote data is deleted with it (KIP-950)', () => {
+    const tiered = { 'remote.storage.enable': 'true' };
+    const off = tieredTopicProblem({ 'remote.storage.enable': 'false' }, on, tiered);
+    expect(off?.key).toBe('remote.storage.enable');
+    expect(off?.message).toMatch(/remote\.storage\.enable=true with remote\.log\.copy\.disable=true/);
+    expect(off?.message).toMatch(/remote\.storage\.enable=false with remote\.log\.delete\.on\.disable=true/);
+    // Dropping the override is turning it off too.
+    expect(tieredTopicProblem({}, on, tiered)?.key).toBe('remote.storage.enable');
+    expect(tieredTopicProblem({ 'remote.storage.enable': 'false', 'remote.log.delete.on.disable': 'true' }, on, tiered)).toBeNull();
+    // A topic that was never tiered, or a new one, needs nothing.
+    expect(tieredTopicProblem({ 'remote.storage.enable': 'false' }, on, {})).toBeNull();
+    expect(tieredTopicProblem({ 'remote.storage.enable': 'false' }, on)).toBeNull();
+    // Turning it on again later is allowed, whatever delete.on.disable says.
+    expect(tieredTopicProblem({ 'remote.storage.enable': 'true', 'remote.log.delete.on.disable': 'true' }, on, { 'remote.storage.enable': 'false', 'remote.log.delete.on.disable': 'true' })).toBeNull();
+  });
+  it('with uploads stopped, wants local retention to be the whole log\'s', () => {
+    const stopped = { 'remote.storage.enable': 'true', 'remote.log.copy.disable': 'true' };
+    expect(tieredTopicProblem(stopped, on)).toBeNull();
+    expect(tieredTopicProblem({ ...stopped, 'local.retention.bytes': '-2', 'local.retention.ms': '-2' }, on)).toBeNull();
+    expect(tieredTopicProblem({ ...stopped, 'local.retention.bytes': '1000000', 'retention.ms': '5000', 'local.retention.ms': '5000' }, on)).toBeNull();
+    const bytes = tieredTopicProblem({ ...stopped, 'local.retention.bytes': '500000' }, on);
+    expect(bytes?.key).toBe('local.retention.bytes');
+    expect(bytes?.message).toMatch(/remote\.log\.copy\.disable=true.*local\.retention\.bytes \(500000\) must be -2 or equal to retention\.bytes \(1000000\)/);
+    expect(tieredTopicProblem({ ...stopped, 'local.retention.ms': '1000' }, on)?.key).toBe('local.retention.ms');
+    // The same local retention is fine while uploads go on.
+    expect(tieredTopicProblem({ 'remote.storage.enable': 'true', 'local.retention.bytes': '500000' }, on)).toBeNull();
+    expect(logConfigFor(on, stopped).remoteLogCopyDisable).toBe(true);
+  });
   it('runs a tiered topic\'s log tiered only while the broker switch is on', () => {
     expect(logConfigFor(on, { 'remote.storage.enable': 'true', 'local.retention.bytes': '5' })).toMatchObject({ remoteStorageEnable: true, localRetentionBytes: 5, localRetentionMs: -2 });
     expect(logConfigFor(broker(), { 'remote.storage.enable': 'true' }).remoteStorageEnable).toBe(false);

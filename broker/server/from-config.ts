@@ -27,10 +27,10 @@ function described(e: ConfigEntry): DescribedConfig {
  *  when dynamic broker configs do). */
 export function topicConfigPolicy(current: () => BrokerConfig): TopicConfigPolicy {
   return {
-    problem: (entries) => {
+    problem: (entries, existing) => {
       const check = validateTopicConfigs(entries, current());
       if (!check.ok) return { key: check.key, message: check.message };
-      return tieredTopicProblem(entries, current());
+      return tieredTopicProblem(entries, current(), existing);
     },
     describe: (overrides) => describeTopicConfigs(current(), overrides).map(described),
     isList: (name) => topicKey(name)?.type === 'list',
@@ -39,12 +39,30 @@ export function topicConfigPolicy(current: () => BrokerConfig): TopicConfigPolic
 
 /**
  * Kafka's rules for tiered topics, checked where a topic's configs are set: the broker switch must be
- * on, compaction cannot be combined with it, and the local retention may not exceed the whole log's.
- * Only a topic that asks for remote storage is checked, so other topics are unaffected.
+ * on, compaction cannot be combined with it, the local retention may not exceed the whole log's, and
+ * with uploads stopped (remote.log.copy.disable) it must be the whole log's. Turning tiering off for a
+ * topic that has it (`existing`, the topic's overrides before the change) is allowed only together
+ * with remote.log.delete.on.disable=true (KIP-950: the remote copy is deleted, never left behind).
+ * Other topics are unaffected.
  */
-export function tieredTopicProblem(entries: Readonly<Record<string, string | null>>, broker: BrokerConfig): { key: string; message: string } | null {
+export function tieredTopicProblem(
+  entries: Readonly<Record<string, string | null>>,
+  broker: BrokerConfig,
+  existing?: Readonly<Record<string, string>>,
+): { key: string; message: string } | null {
   const t = effectiveTopicConfig(broker, Object.fromEntries(Object.entries(entries).filter((e): e is [string, string] => e[1] !== null)));
-  if (!t.remoteStorageEnable) return null;
+  if (!t.remoteStorageEnable) {
+    const wasTiered = existing !== undefined && effectiveTopicConfig(broker, existing).remoteStorageEnable;
+    if (wasTiered && !t.remoteLogDeleteOnDisable) {
+      return {
+        key: 'remote.storage.enable',
+        message:
+          'remote.storage.enable cannot be turned off while the remote data is kept. To keep the remote data read-only, set remote.storage.enable=true with remote.log.copy.disable=true; ' +
+          'to turn remote storage off and delete the remote data, set remote.storage.enable=false with remote.log.delete.on.disable=true.',
+      };
+    }
+    return null;
+  }
   if (!broker.remoteLogStorageSystemEnable) {
     return { key: 'remote.storage.enable', message: 'remote.storage.enable=true needs tiered storage on the broker (remote.log.storage.system.enable=true)' };
   }
@@ -60,6 +78,17 @@ export function tieredTopicProblem(entries: Readonly<Record<string, string | nul
     if (local === -2) continue;
     if (whole !== -1 && (local === -1 || local > whole)) {
       return { key: localKey in entries ? localKey : wholeKey, message: `${localKey} (${local}) must not exceed ${wholeKey} (${whole}) on a tiered topic` };
+    }
+  }
+  if (t.remoteLogCopyDisable) {
+    // Nothing more is uploaded, so only the whole log's retention means anything locally.
+    for (const [localKey, local, wholeKey, whole] of [pairs[1]!, pairs[0]!]) {
+      if (local !== -2 && local !== whole) {
+        return {
+          key: localKey,
+          message: `with remote.log.copy.disable=true, ${localKey} (${local}) must be -2 or equal to ${wholeKey} (${whole}): no more segments are uploaded, so local data goes by ${wholeKey}`,
+        };
+      }
     }
   }
   return null;
@@ -101,6 +130,7 @@ export function logConfigFor(config: BrokerConfig, overrides: Record<string, str
     remoteStorageEnable: t.remoteStorageEnable && config.remoteLogStorageSystemEnable,
     localRetentionMs: t.localRetentionMs,
     localRetentionBytes: t.localRetentionBytes,
+    remoteLogCopyDisable: t.remoteLogCopyDisable,
   };
 }
 

@@ -1,5 +1,5 @@
 // The remote read cache: object bytes read back from the store (remote offset and time indexes, and
-// 1 MiB chunks of segment data) in two bounded tiers, looked up memory → disk → bucket.
+// 4 MiB chunks of segment data) in two bounded tiers, looked up memory → disk → bucket.
 //
 //   memory  least recently used first out, by bytes (strata.tiered.cache.memory.bytes);
 //   disk    one file per entry under strata.tiered.cache.dir, least recently used first out, by
@@ -7,18 +7,17 @@
 //           every entry loaded from the bucket is written here too, so what memory evicts stays
 //           on disk. 0 turns the disk tier off.
 //
-// A disk file is written whole to a temporary name and renamed, and carries its length and CRC-32C:
-// a crash (even one the page cache did not survive, since nothing is fsynced) leaves at worst a file
-// that fails its check when read, and such a file is deleted and the entry refetched, never served.
-// The directory is wiped at start-up (init()), so nothing from an earlier run is trusted.
+// A disk file is written under a fresh name and recorded only once the write finished; it carries
+// its length and CRC-32C, so a torn or damaged file fails its check when read, and is then deleted
+// and the entry refetched, never served. Nothing is fsynced: the directory is wiped at start-up
+// (init()), so nothing from an earlier run is trusted.
 //
 // Loads of one key share one request, so a burst of consumers at the same offset costs one GET.
 // Read-ahead (prefetch()) loads entries in the background, at most PREFETCHES_IN_FLIGHT_MAX at once
 // across the broker; a failed prefetch is counted and forgotten, and a reader that was waiting on it
 // loads the entry itself.
 import { crc32c } from '@node-rs/crc32';
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, readdir, rename, unlink } from 'node:fs/promises';
+import { mkdir, open, readFile, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** Read-ahead loads in flight at once, broker-wide; more are skipped (and counted). */
@@ -81,6 +80,7 @@ export class ChunkCache {
   /** Writes in flight by key; evictPrefix() removes a key here so its write is discarded on landing. */
   readonly #writing = new Map<string, symbol>();
   #prefetching = 0;
+  #fileSeq = 0;
   /** Background work (disk writes, unlinks, prefetches), for settled(). */
   readonly #background = new Set<Promise<unknown>>();
   readonly stats: CacheStats = { memoryHits: 0, diskHits: 0, misses: 0, coalesced: 0, bucketBytes: 0, prefetches: 0, prefetchFailures: 0, prefetchesSkipped: 0, diskCorrupt: 0, diskErrors: 0 };
@@ -238,8 +238,10 @@ export class ChunkCache {
 
   // ---- disk tier --------------------------------------------------------------------------------
 
-  #fileOf(key: string): string {
-    return join(this.#diskTier!.dir, createHash('sha256').update(key).digest('hex') + FILE_SUFFIX);
+  /** A fresh file name for an entry: a counter, unique within the run (the directory is wiped at
+   *  start-up, and a key written again gets a new file). */
+  #newFile(): string {
+    return join(this.#diskTier!.dir, `${(this.#fileSeq++).toString(36).padStart(8, '0')}${FILE_SUFFIX}`);
   }
 
   /** The entry's bytes from its disk file, or null when there is none or it fails its check. */
@@ -272,7 +274,7 @@ export class ChunkCache {
     this.#track(unlink(e.file).catch(() => {}));
   }
 
-  /** Writes the entry to disk in the background (temp file, then rename), making room first. */
+  /** Writes the entry to disk in the background, making room first. */
   #writeDisk(key: string, buf: Buffer): void {
     const tier = this.#diskTier;
     if (tier === null || this.#writing.has(key) || this.#disk.has(key)) return;
@@ -286,8 +288,9 @@ export class ChunkCache {
     const token = Symbol(key);
     this.#writing.set(key, token);
     this.#diskReservedBytes += bytes;
-    const file = this.#fileOf(key);
-    const temp = `${file}.${randomBytes(6).toString('hex')}${TEMP_SUFFIX}`;
+    // Written under its own name, never renamed: the file is looked up only once it is recorded
+    // below, after the write finished, and a torn one fails its length or CRC check on read.
+    const file = this.#newFile();
     const header = Buffer.alloc(HEADER_BYTES);
     header.writeUInt32BE(MAGIC, 0);
     header.writeUInt32BE(buf.length, 4);
@@ -295,17 +298,16 @@ export class ChunkCache {
     const work = (async () => {
       let written = false;
       try {
-        const fh = await open(temp, 'wx');
+        const fh = await open(file, 'wx');
         try {
           await fh.writev([header, buf]);
         } finally {
           await fh.close();
         }
-        await rename(temp, file);
         written = true;
       } catch {
         this.stats.diskErrors++;
-        await unlink(temp).catch(() => {});
+        await unlink(file).catch(() => {});
       } finally {
         this.#diskReservedBytes -= bytes;
       }

@@ -453,6 +453,146 @@ describe('RemoteLogManager reads', () => {
   });
 });
 
+describe('RemoteLogManager, tiered storage disablement (KIP-950)', () => {
+  const topicKeys = async (store: ObjectStore, prefix = 'cluster-1/t-TOPICID/') => {
+    const out: string[] = [];
+    for await (const o of store.list(prefix)) out.push(o.key);
+    return out;
+  };
+
+  it('with remote.log.copy.disable uploads nothing more, keeps the uploaded segments readable, and local segments go by retention.*', async () => {
+    const s = await setup({ retentionBytes: 1 << 20, localRetentionBytes: 4096 });
+    fill(s.log, 20);
+    const everything = s.log.read(0, 1 << 20, s.log.highWatermark, true).records;
+    const p: TieredPartition = { topic: 't', topicId: 'TOPICID', partition: 0, log: s.log };
+    const m = s.manager();
+    m.start(() => [p]);
+    await m.runOnce();
+    const uploaded = s.log.uploadedBelow;
+    expect(uploaded).toBe(s.log.closedSegments().at(-1)!.nextOffset);
+    const segmentKeys = async () => (await topicKeys(s.inner)).filter((k) => k.includes('/segments/'));
+    const before = await segmentKeys();
+    // Local retention takes the uploaded segments; their data stays readable from the bucket.
+    expect(s.log.deleteSegmentsByRetention()).toBeGreaterThan(0);
+    const localStart = s.log.localLogStartOffset;
+
+    s.log.updateConfig({ ...s.log.config, remoteLogCopyDisable: true, localRetentionBytes: -2 });
+    fill(s.log, 30);
+    const closedNow = s.log.closedSegments().length;
+    await m.runOnce();
+    // Nothing more reaches the bucket, and no backlog is reported for a partition that does not copy.
+    expect(s.log.uploadedBelow).toBe(uploaded);
+    expect(await segmentKeys()).toEqual(before);
+    expect([...m.backlog()][0]).toMatchObject({ segments: 0, bytes: 0 });
+    expect((await readAll(m, p, 0)).subarray(0, everything.length).equals(everything)).toBe(true);
+    // local.retention.bytes (4 KiB) no longer applies: retention.bytes (1 MiB) keeps every local segment.
+    expect(s.log.deleteSegmentsByRetention()).toBe(0);
+    expect(s.log.closedSegments().length).toBe(closedNow);
+    expect(s.log.localLogStartOffset).toBe(localStart);
+
+    // Under a smaller retention.bytes, segments never uploaded go too: the log start moves up to the
+    // local start, and remote retention removes the remote segments below it.
+    s.log.updateConfig({ ...s.log.config, retentionBytes: 8192 });
+    expect(s.log.deleteSegmentsByRetention()).toBeGreaterThan(0);
+    expect(s.log.localLogStartOffset).toBeGreaterThan(uploaded);
+    expect(s.log.logStartOffset).toBe(s.log.localLogStartOffset);
+    await m.runOnce();
+    expect(await segmentKeys()).toEqual([]);
+
+    // Copying again starts the remote log anew at the log start.
+    s.log.updateConfig({ ...s.log.config, remoteLogCopyDisable: false, retentionBytes: 1 << 20, localRetentionBytes: 4096 });
+    await m.runOnce();
+    expect(s.log.uploadedBelow).toBe(s.log.closedSegments().at(-1)!.nextOffset);
+    const man = await new ManifestStore(s.inner, partitionPrefix('cluster-1', 't', 'TOPICID', 0), 'TOPICID', 0).load();
+    expect(readable(man)[0]!.baseOffset).toBe(s.log.logStartOffset);
+    expect(s.log.deleteSegmentsByRetention()).toBeGreaterThan(0);
+    expect((await readAll(m, p, s.log.logStartOffset)).length).toBeGreaterThan(0);
+    await m.stop();
+    s.log.close();
+  });
+
+  it('remote retention goes on while uploads are stopped', async () => {
+    const s = await setup({ retentionMs: 60_000, localRetentionMs: 1000, localRetentionBytes: -2 });
+    fill(s.log, 30, s.clock);
+    const p: TieredPartition = { topic: 't', topicId: 'TOPICID', partition: 0, log: s.log };
+    const m = s.manager();
+    m.start(() => [p]);
+    await m.runOnce();
+    expect((await topicKeys(s.inner)).some((k) => k.includes('/segments/'))).toBe(true);
+    s.log.updateConfig({ ...s.log.config, remoteLogCopyDisable: true, localRetentionMs: -2 });
+    s.clock.advance(120_000);
+    await m.runOnce();
+    expect((await topicKeys(s.inner)).filter((k) => k.includes('/segments/'))).toEqual([]);
+    expect(s.log.logStartOffset).toBe(s.log.uploadedBelow);
+    await m.stop();
+    s.log.close();
+  });
+
+  it('turning tiering off deletes every remote object of the topic, moves the log start to the local start, and tiering can be turned on again', async () => {
+    const s = await setup();
+    fill(s.log, 40);
+    const p: TieredPartition = { topic: 't', topicId: 'TOPICID', partition: 0, log: s.log };
+    const m = s.manager();
+    m.start(() => [p]);
+    await m.runOnce();
+    s.log.deleteSegmentsByRetention();
+    const localStart = s.log.localLogStartOffset;
+    expect(localStart).toBeGreaterThan(0);
+    expect(s.log.logStartOffset).toBe(0);
+
+    s.log.updateConfig({ ...s.log.config, remoteStorageEnable: false });
+    expect(s.log.logStartOffset).toBe(localStart);
+    expect(s.log.uploadedBelow).toBe(0);
+    const done = m.disableTopic('t', 'TOPICID');
+    await m.runOnce();
+    await done;
+    expect(await topicKeys(s.inner)).toEqual([]);
+    expect(() => s.log.read(0, 100, s.log.highWatermark, true)).toThrow();
+    // Still the local log only: plain retention, the log start follows it.
+    expect(s.log.read(localStart, 1 << 20, s.log.highWatermark, true).firstOffset).toBe(localStart);
+
+    // On again: uploads start from the log start into an empty prefix, and nothing local goes
+    // before it is uploaded again.
+    fill(s.log, 10);
+    s.log.updateConfig({ ...s.log.config, remoteStorageEnable: true });
+    expect(s.log.deleteSegmentsByRetention()).toBe(0);
+    await m.runOnce();
+    expect(s.log.uploadedBelow).toBe(s.log.closedSegments().at(-1)!.nextOffset);
+    const man = await new ManifestStore(s.inner, partitionPrefix('cluster-1', 't', 'TOPICID', 0), 'TOPICID', 0).load();
+    expect(readable(man)[0]!.baseOffset).toBe(s.log.closedSegments()[0]!.baseOffset);
+    expect(s.log.deleteSegmentsByRetention()).toBeGreaterThan(0);
+    const everything = await readAll(m, p, localStart);
+    expect(everything.length).toBeGreaterThan(0);
+    await m.stop();
+    s.log.close();
+  });
+
+  it('runs no task for a topic while its remote objects are being deleted', async () => {
+    const s = await setup();
+    fill(s.log, 20);
+    const p: TieredPartition = { topic: 't', topicId: 'TOPICID', partition: 0, log: s.log };
+    const m = s.manager();
+    m.start(() => [p]);
+    await m.runOnce();
+    s.log.updateConfig({ ...s.log.config, remoteStorageEnable: false });
+    s.store.down = true;
+    const done = m.disableTopic('t', 'TOPICID');
+    // Turned on again at once, while the deletion still retries: nothing is uploaded meanwhile.
+    s.log.updateConfig({ ...s.log.config, remoteStorageEnable: true });
+    s.store.down = false;
+    s.store.failKey = /./;
+    await m.runOnce();
+    expect(s.log.uploadedBelow).toBe(0);
+    s.store.failKey = null;
+    await done;
+    expect(await topicKeys(s.inner)).toEqual([]);
+    await m.runOnce();
+    expect(s.log.uploadedBelow).toBe(s.log.closedSegments().at(-1)!.nextOffset);
+    await m.stop();
+    s.log.close();
+  });
+});
+
 describe('tiered planning', () => {
   const seg = (b: number, n: number) => ({ baseOffset: b, nextOffset: n, sizeBytes: (n - b) * 10 });
   it('uploads the next closed segment that continues the remote log and lies below the last stable offset', () => {

@@ -25,7 +25,8 @@
 // gets the next `readAheadChunks` chunks loaded in the background, and the next segment's first
 // chunk when that reaches its segment's end. ListOffsets by timestamp searches the readable
 // segments' uploaded time indexes. A deleted topic's objects are removed in the background
-// (deleteTopic), retried until they are gone.
+// (deleteTopic), retried until they are gone; so are those of a topic whose tiering was turned off
+// (disableTopic, KIP-950). remote.log.copy.disable skips the upload step only.
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { TieredLogView, TieredSegment } from '../log/partition-log.js';
@@ -172,6 +173,9 @@ export class RemoteLogManager {
   #timer: NodeJS.Timeout | null = null;
   #stopped = false;
   #partitions: () => Iterable<TieredPartition> = () => [];
+  /** Topics whose remote objects are being deleted (deleted, or tiering turned off): no task runs
+   *  for them meanwhile, so a re-enabled topic never uploads into a prefix still being emptied. */
+  readonly #clearing = new Set<string>();
 
   constructor(opts: RemoteLogManagerOptions) {
     this.#o = opts;
@@ -201,7 +205,7 @@ export class RemoteLogManager {
     const seen = new Set<string>();
     const running: Promise<void>[] = [];
     for (const p of this.#partitions()) {
-      if (!p.log.config.remoteStorageEnable) continue;
+      if (!p.log.config.remoteStorageEnable || this.#clearing.has(p.topicId)) continue;
       const key = `${p.topicId}:${p.partition}`;
       seen.add(key);
       let t = this.#tasks.get(key);
@@ -231,6 +235,21 @@ export class RemoteLogManager {
    * holds none (or the manager stops). Returns at once; the promise it gives is for tests.
    */
   deleteTopic(topic: string, topicId: string): Promise<void> {
+    return this.#clearTopic(topic, topicId, 'deleted topic');
+  }
+
+  /**
+   * Tiered storage was turned off for the topic (remote.storage.enable=false with
+   * remote.log.delete.on.disable=true, KIP-950): as for a deleted topic, its tasks stop and every
+   * remote object of it is deleted in the background. Its logs have already moved their start up to
+   * the local log start. Until the deletion is done no task runs for the topic, so turning tiering on
+   * again waits for it and then uploads from an empty prefix.
+   */
+  disableTopic(topic: string, topicId: string): Promise<void> {
+    return this.#clearTopic(topic, topicId, 'topic with tiered storage turned off');
+  }
+
+  #clearTopic(topic: string, topicId: string, what: string): Promise<void> {
     const stopping: Promise<void>[] = [];
     for (const [key, t] of this.#tasks) {
       if (t.p.topicId !== topicId) continue;
@@ -239,6 +258,7 @@ export class RemoteLogManager {
       this.#tasks.delete(key);
     }
     const prefix = `${this.#o.clusterId}/${topic}-${topicId}/`;
+    this.#clearing.add(topicId);
     const work = (async () => {
       // A round under way may still write; its objects must not outlive the deletion.
       await Promise.all(stopping);
@@ -256,16 +276,16 @@ export class RemoteLogManager {
             deleted += keys.length;
           }
           this.cache.evictPrefix(prefix);
-          if (deleted > 0 || attempt > 1) this.#o.logger.info('deleted the remote objects of a deleted topic', { topic, topicId, objects: deleted, attempts: attempt });
+          if (deleted > 0 || attempt > 1) this.#o.logger.info(`deleted the remote objects of a ${what}`, { topic, topicId, objects: deleted, attempts: attempt });
           return;
         } catch (e) {
           this.#o.metrics.error('delete', e instanceof ObjectStoreError ? e.kind : 'other');
           const wait = backoffMs(attempt, this.#o.retryBackoffMs, this.#o.retryBackoffMaxMs, Math.random);
-          this.#o.logger.warn('deleting the remote objects of a deleted topic failed; retrying with back-off', { topic, topicId, attempt, retryInMs: wait, err: e });
+          this.#o.logger.warn(`deleting the remote objects of a ${what} failed; retrying with back-off`, { topic, topicId, attempt, retryInMs: wait, err: e });
           await new Promise((r) => setTimeout(r, wait).unref());
         }
       }
-    })();
+    })().finally(() => this.#clearing.delete(topicId));
     return work;
   }
 
@@ -279,11 +299,12 @@ export class RemoteLogManager {
     clearTimeout(timer);
   }
 
-  /** Segments and bytes closed locally but not yet in the bucket, per partition. */
+  /** Segments and bytes closed locally but not yet in the bucket, per partition; 0 while uploads
+   *  are stopped (remote.log.copy.disable), as Kafka resets the copy lag when it stops copying. */
   *backlog(): Iterable<{ topic: string; partition: number; segments: number; bytes: number }> {
     for (const t of this.#tasks.values()) {
       if (!t.p.log.usable) continue;
-      const lag = uploadLag(t.p.log.closedSegments(), t.p.log.uploadedBelow);
+      const lag = t.p.log.config.remoteLogCopyDisable ? { segments: 0, bytes: 0 } : uploadLag(t.p.log.closedSegments(), t.p.log.uploadedBelow);
       yield { topic: t.p.topic, partition: t.p.partition, ...lag };
     }
   }
@@ -293,7 +314,9 @@ export class RemoteLogManager {
     try {
       if (!log.usable) return;
       if (t.manifest === null) await this.#load(t);
-      while (!this.#stopped && !t.deleted && log.usable && (await this.#uploadOne(t))) {
+      // remote.log.copy.disable (KIP-950): no uploads, but what was uploaded stays readable and
+      // remote retention goes on.
+      while (!this.#stopped && !t.deleted && log.usable && !log.config.remoteLogCopyDisable && (await this.#uploadOne(t))) {
         // Upload every eligible segment in one round: a backlog drains at the store's pace.
       }
       if (!this.#stopped && !t.deleted && log.usable) await this.#retain(t);
@@ -378,7 +401,9 @@ export class RemoteLogManager {
     const log = t.p.log;
     const m = t.manifest!;
     const end = remoteEndOffset(m);
-    const cursor = end === null ? log.uploadedBelow : end + 1;
+    // With nothing in the bucket, a log start above what was uploaded (DeleteRecords, or local
+    // retention while uploads were stopped) lets the remote log start anew at the log start.
+    const cursor = end !== null ? end + 1 : log.uploadedBelow >= log.logStartOffset ? log.uploadedBelow : 0;
     const seg = nextUpload(log.closedSegments(), cursor, Math.min(log.lastStableOffset, log.highWatermark), log.logStartOffset);
     if (seg === null) return false;
     const full = log.closedSegments().find((s) => s.baseOffset === seg.baseOffset)!;

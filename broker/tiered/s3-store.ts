@@ -153,8 +153,7 @@ export class S3ObjectStore implements ObjectStore {
         { abortSignal: this.signal() },
       );
       if (res.Body === undefined) throw new ObjectStoreError('other', 'get', key, 'the response had no body');
-      const bytes = await res.Body.transformToByteArray();
-      return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      return await readBody(res.Body as AsyncIterable<Uint8Array>, res.ContentLength, key);
     } catch (e) {
       throw e instanceof ObjectStoreError ? e : s3Error(e, 'get', key);
     }
@@ -249,6 +248,37 @@ function kindOf(code: string | undefined, status: number | undefined): ObjectSto
 }
 
 /** An SDK or network error as an ObjectStoreError. */
+/** A body larger than this is never buffered: no object Strata reads (a chunk, an index) comes near. */
+const BODY_BYTES_MAX = 1024 * 1024 * 1024;
+
+/**
+ * A response body read into one buffer. With the length known (Content-Length, always sent for a
+ * GET), the stream's pieces are copied straight into a buffer of that size: one copy, no list of
+ * pieces and no concatenation, which the SDK's own collector does. A body that ends short of its
+ * length, or runs past it, is an `unavailable` error (a cut connection), as the SDK reports it.
+ */
+async function readBody(body: AsyncIterable<Uint8Array>, length: number | undefined, key: string): Promise<Buffer> {
+  if (length === undefined || !Number.isSafeInteger(length) || length < 0 || length > BODY_BYTES_MAX) {
+    const parts: Buffer[] = [];
+    let total = 0;
+    for await (const piece of body) {
+      total += piece.length;
+      if (total > BODY_BYTES_MAX) throw new ObjectStoreError('other', 'get', key, `the body is larger than ${BODY_BYTES_MAX} bytes`);
+      parts.push(Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength));
+    }
+    return Buffer.concat(parts, total);
+  }
+  const out = Buffer.allocUnsafe(length);
+  let at = 0;
+  for await (const piece of body) {
+    if (at + piece.length > length) throw new ObjectStoreError('unavailable', 'get', key, `the body runs past its Content-Length ${length}`);
+    out.set(piece, at);
+    at += piece.length;
+  }
+  if (at !== length) throw new ObjectStoreError('unavailable', 'get', key, `the body ended after ${at} of its ${length} bytes`);
+  return out;
+}
+
 export function s3Error(e: unknown, operation: string, key: string): ObjectStoreError {
   const err = e as { name?: string; Code?: string; message?: string; code?: string; $metadata?: { httpStatusCode?: number } };
   const status = err.$metadata?.httpStatusCode;

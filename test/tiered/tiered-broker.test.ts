@@ -19,7 +19,6 @@
 // killed for 60 s under steady load (last block).
 // Records are generated from (partition, index), so a reader is checked while it streams, without
 // holding 200 MB anywhere.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -31,6 +30,7 @@ import { ManifestStore } from '../../broker/tiered/manifest-store.js';
 import { readable, type PartitionManifest } from '../../broker/tiered/remote-segments.js';
 import { segmentObjectKeys } from '../../broker/tiered/layout.js';
 import { S3_ACCESS_KEY, S3_SECRET_KEY, S3Server, s3ServerProblem } from './s3-server.js';
+import { PartitionCheck, type ProduceReport, type TailReport, VALUE_BYTES, lastJson, metricSum, steadyProducer, streamLines, tailConsumer, until } from './tiered-clients.js';
 
 const missing = s3ServerProblem() ?? kafkaRefToolsProblem();
 const allowMissing = process.env.STRATA_ALLOW_MISSING_PEERS === '1';
@@ -38,7 +38,6 @@ const enabled = missing === null || !allowMissing;
 
 const MiB = 1024 * 1024;
 const PARTITIONS = 3;
-const VALUE_BYTES = 1000;
 /** At least 200 MB of record values, as the issue asks. */
 // STRATA_TIERED_TEST_MB shrinks it while developing; CI runs the full size.
 const TOTAL_BYTES = Number(process.env.STRATA_TIERED_TEST_MB ?? 200) * 1000 * 1000;
@@ -49,14 +48,6 @@ const TOPIC = 'cold';
 const PREFIX = 'tiered-test';
 /** The read cache's memory tier: far less than the data, so a reread must come from the disk tier. */
 const CACHE_MEMORY_BYTES = 4 * MiB;
-
-/** Record i of partition p: printable, no newline, distinct per record. */
-function valueOf(p: number, i: number): string {
-  const head = `p${p}-${String(i).padStart(10, '0')}-`;
-  const fill = 'abcdefghijklmnopqrstuvwxyz0123456789'.repeat(Math.ceil(VALUE_BYTES / 36));
-  const start = (i * 7 + p) % 36;
-  return head + fill.slice(start, start + VALUE_BYTES - head.length);
-}
 
 const PRODUCE_PY = `
 import sys
@@ -162,17 +153,8 @@ function localLogBytes(p: number, afterOffset = -1, topic = TOPIC): number {
     .reduce((n, f) => n + statSync(join(dir, f)).size, 0);
 }
 
-/** A metric summed over its series, or over those whose labels include `labels` (e.g. `result="disk"`). */
-async function metric(name: string, labels?: string): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${broker.httpPort}/metrics`)).text();
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    if (!(line.startsWith(`${name}{`) || line.startsWith(`${name} `))) continue;
-    if (labels !== undefined && !line.slice(0, line.lastIndexOf(' ')).includes(labels)) continue;
-    sum += Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return sum;
-}
+/** A metric of the broker summed over its series, or over those whose labels include `where`. */
+const metric = (name: string, where: Record<string, string> = {}) => metricSum(broker.httpPort, name, where);
 
 /** The broker's read cache files on disk (strata.tiered.cache.dir's default, beside the log dir). */
 function cacheFiles(): string[] {
@@ -180,15 +162,6 @@ function cacheFiles(): string[] {
     return readdirSync(`${dataDir}-remote-cache`).filter((f) => f.endsWith('.chunk'));
   } catch {
     return [];
-  }
-}
-
-async function until(what: string, cond: () => Promise<boolean> | boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await cond()) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
   }
 }
 
@@ -202,54 +175,6 @@ async function offsets(time: string, topic = TOPIC): Promise<number[]> {
     out[Number(p)] = Number(o);
   }
   return out;
-}
-
-/**
- * Streams a reader's stdout line by line; `check` sees each line. Resolves with the exit code.
- * Bounded by `timeoutMs` (SIGKILL).
- */
-function streamLines(cmd: string, args: string[], check: (line: string) => void, timeoutMs: number): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolve) => {
-    const proc: ChildProcess = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let pending = '';
-    let stderr = '';
-    proc.stdout!.setEncoding('latin1');
-    proc.stdout!.on('data', (chunk: string) => {
-      pending += chunk;
-      let nl;
-      let from = 0;
-      while ((nl = pending.indexOf('\n', from)) >= 0) {
-        check(pending.slice(from, nl));
-        from = nl + 1;
-      }
-      pending = pending.slice(from);
-    });
-    proc.stderr!.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-10_000)));
-    const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs);
-    proc.on('exit', (code) => {
-      clearTimeout(timer);
-      if (pending !== '') check(pending);
-      resolve({ code, stderr });
-    });
-  });
-}
-
-/** What a reader saw of one partition: records in order from `first`, each checked on arrival. */
-class PartitionCheck {
-  next: number;
-  bad: string[] = [];
-  constructor(
-    readonly p: number,
-    first: number,
-  ) {
-    this.next = first;
-  }
-  see(offset: number, value: string): void {
-    if (this.bad.length >= 5) return;
-    if (offset !== this.next) this.bad.push(`p${this.p}: offset ${offset}, expected ${this.next}`);
-    else if (value !== valueOf(this.p, offset)) this.bad.push(`p${this.p}: value at ${offset} differs: ${value.slice(0, 40)}...`);
-    this.next = offset + 1;
-  }
 }
 
 /**
@@ -369,15 +294,15 @@ describe.skipIf(!enabled)('tiered storage through a broker process and a real S3
     await readWithKcat([0, 0, 0]);
     const coldBucketBytes = await metric('strata_remote_cache_bucket_bytes_total');
     expect(coldBucketBytes).toBeGreaterThanOrEqual(remoteBytes);
-    expect(await metric('strata_remote_cache_requests_total', 'result="miss"')).toBeGreaterThan(0);
-    expect(await metric('strata_remote_prefetches_total', 'result="done"')).toBeGreaterThan(0);
-    expect(await metric('strata_remote_cache_bytes', 'tier="memory"')).toBeLessThanOrEqual(CACHE_MEMORY_BYTES);
-    expect(await metric('strata_remote_cache_bytes', 'tier="disk"')).toBeGreaterThan(CACHE_MEMORY_BYTES);
+    expect(await metric('strata_remote_cache_requests_total', { result: 'miss' })).toBeGreaterThan(0);
+    expect(await metric('strata_remote_prefetches_total', { result: 'done' })).toBeGreaterThan(0);
+    expect(await metric('strata_remote_cache_bytes', { tier: 'memory' })).toBeLessThanOrEqual(CACHE_MEMORY_BYTES);
+    expect(await metric('strata_remote_cache_bytes', { tier: 'disk' })).toBeGreaterThan(CACHE_MEMORY_BYTES);
     // The reread does not fit in memory: the disk tier serves it, and the bucket is read far less
     // than the volume again.
-    const diskHitsBefore = await metric('strata_remote_cache_requests_total', 'result="disk"');
+    const diskHitsBefore = await metric('strata_remote_cache_requests_total', { result: 'disk' });
     await readWithJava([0, 0, 0]);
-    expect(await metric('strata_remote_cache_requests_total', 'result="disk"')).toBeGreaterThan(diskHitsBefore);
+    expect(await metric('strata_remote_cache_requests_total', { result: 'disk' })).toBeGreaterThan(diskHitsBefore);
     expect((await metric('strata_remote_cache_bucket_bytes_total')) - coldBucketBytes).toBeLessThan(remoteBytes / 2);
     expect(await metric('strata_remote_cache_disk_errors_total')).toBe(0);
     // Both readers were served everything below the local start from the remote tier.
@@ -499,70 +424,6 @@ if errors or left:
 const OUTAGE_MS = 60_000;
 const STEADY_RECORDS_PER_SECOND = 900;
 
-/** confluent-kafka-python: produce at a steady rate for `seconds`, round-robin over the partitions
- *  with values valueOf(p, i); prints the acknowledged count per partition and any error. */
-const STEADY_PRODUCE_PY = `
-import sys, time, json
-from confluent_kafka import Producer
-bootstrap, topic, parts, rate, seconds, size = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5]), int(sys.argv[6])
-fill = 'abcdefghijklmnopqrstuvwxyz0123456789' * (size // 36 + 1)
-def value(p, i):
-    head = 'p%d-%010d-' % (p, i)
-    start = (i * 7 + p) % 36
-    return (head + fill[start:start + size - len(head)]).encode()
-errors = []
-acked = [0] * parts
-def report(err, msg):
-    if err is not None:
-        errors.append(str(err))
-    else:
-        acked[msg.partition()] += 1
-pr = Producer({'bootstrap.servers': bootstrap, 'acks': 'all', 'linger.ms': 5, 'enable.idempotence': True})
-sent = [0] * parts
-start = time.time()
-n = 0
-while time.time() - start < seconds:
-    due = int((time.time() - start) * rate)
-    while n < due:
-        p = n % parts
-        pr.produce(topic, value=value(p, sent[p]), partition=p, on_delivery=report)
-        sent[p] += 1
-        n += 1
-    pr.poll(0.01)
-left = pr.flush(60)
-print(json.dumps({'acked': acked, 'sent': sent, 'errors': errors[:5], 'left': left}))
-`;
-
-/** A tail consumer: assigned at the end of every partition, polls for \`seconds\`, checks offsets are
- *  dense and values well formed; prints what it saw and any error. */
-const TAIL_CONSUME_PY = `
-import sys, time, json
-from confluent_kafka import Consumer, TopicPartition, OFFSET_END, KafkaError
-bootstrap, topic, parts, seconds = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
-c = Consumer({'bootstrap.servers': bootstrap, 'group.id': 'tail', 'enable.auto.commit': False, 'enable.partition.eof': False})
-c.assign([TopicPartition(topic, p, OFFSET_END) for p in range(parts)])
-nxt = [None] * parts
-count = 0
-errors = []
-start = time.time()
-while time.time() - start < seconds:
-    m = c.poll(0.2)
-    if m is None:
-        continue
-    if m.error() is not None:
-        errors.append(str(m.error()))
-        continue
-    p, o = m.partition(), m.offset()
-    if nxt[p] is not None and o != nxt[p]:
-        errors.append('partition %d: offset %d after %d' % (p, o, nxt[p] - 1))
-    if not m.value().startswith(('p%d-%010d-' % (p, o)).encode()):
-        errors.append('partition %d: offset %d has value %r' % (p, o, m.value()[:20]))
-    nxt[p] = o + 1
-    count += 1
-c.close()
-print(json.dumps({'next': nxt, 'count': count, 'errors': errors[:5]}))
-`;
-
 describe.skipIf(!enabled)('tiered storage while the S3 server is down', () => {
   beforeAll(async () => {
     if (missing !== null) throw new Error(missing);
@@ -583,37 +444,46 @@ describe.skipIf(!enabled)('tiered storage while the S3 server is down', () => {
       '--config', 'remote.storage.enable=true', '--config', `segment.bytes=${SEGMENT_BYTES}`, '--config', `local.retention.bytes=${LOCAL_RETENTION_BYTES}`,
     ]);
     expect(created.code, created.stdout + created.stderr).toBe(0);
-    const before = 10_000;
+    /** Producing goes on this long after the store is back. */
     const after = 15_000;
-    const produceSeconds = (before + OUTAGE_MS + after) / 1000;
-    const consumer = runProcess('/usr/bin/python3', ['-c', TAIL_CONSUME_PY, broker.bootstrap, topic, String(PARTITIONS), String(produceSeconds + 20)], { timeoutMs: 300_000 });
-    // The consumer is assigned before the first record, so it sees every one.
-    await new Promise((r) => setTimeout(r, 3000));
-    const producer = runProcess('/usr/bin/python3', ['-c', STEADY_PRODUCE_PY, broker.bootstrap, topic, String(PARTITIONS), String(STEADY_RECORDS_PER_SECOND), String(produceSeconds), String(VALUE_BYTES)], { timeoutMs: 300_000 });
-
-    await until('segments are being uploaded', async () => (await metric('strata_remote_copy_segments_total')) > 0, 60_000);
-    await s3.pause();
-    const downUntil = Date.now() + OUTAGE_MS;
+    // The topic is empty, so a consumer assigned at offset 0 is at its tail and must see every record.
+    const consumer = tailConsumer(broker.bootstrap, topic, PARTITIONS, 60, 600);
+    await until('the tail consumer is assigned', () => consumer.printed('assigned'), 60_000);
+    const producer = steadyProducer(broker.bootstrap, topic, PARTITIONS, STEADY_RECORDS_PER_SECOND, 600);
     let lagMax = 0;
-    while (Date.now() < downUntil) {
-      lagMax = Math.max(lagMax, await metric('strata_remote_copy_lag_segments'));
-      await new Promise((r) => setTimeout(r, 1000));
+    let keptLocally = 0;
+    try {
+      await until('segments are being uploaded', async () => (await metric('strata_remote_copy_segments_total')) > 0, 60_000);
+      await s3.pause();
+      const downUntil = Date.now() + OUTAGE_MS;
+      while (Date.now() < downUntil) {
+        lagMax = Math.max(lagMax, await metric('strata_remote_copy_lag_segments'));
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+      keptLocally = [0, 1, 2].reduce((n, p) => n + localLogBytes(p, -1, topic), 0);
+      await s3.resume();
+      await new Promise((r) => setTimeout(r, after));
+    } catch (e) {
+      producer.kill();
+      consumer.kill();
+      throw e;
     }
-    const keptLocally = [0, 1, 2].reduce((n, p) => n + localLogBytes(p, -1, topic), 0);
-    await s3.resume();
     expect(lagMax).toBeGreaterThan(PARTITIONS);
     // Local disk held the backlog: more than local retention allows.
     expect(keptLocally).toBeGreaterThan(PARTITIONS * (LOCAL_RETENTION_BYTES + SEGMENT_BYTES));
     expect(await metric('strata_remote_errors_total')).toBeGreaterThan(0);
 
-    const produced = await producer;
+    producer.tell('stop');
+    const produced = await producer.done;
     expect(produced.code, produced.stderr).toBe(0);
-    const report = JSON.parse(produced.stdout.trim().split('\n').at(-1)!) as { acked: number[]; sent: number[]; errors: string[]; left: number };
+    const report = lastJson<ProduceReport>(produced);
     expect(report.errors).toEqual([]);
+    expect(report.left).toBe(0);
     expect(report.acked).toEqual(report.sent);
-    const consumed = await consumer;
+    consumer.tell(JSON.stringify(report.acked));
+    const consumed = await consumer.done;
     expect(consumed.code, consumed.stderr).toBe(0);
-    const seen = JSON.parse(consumed.stdout.trim().split('\n').at(-1)!) as { next: (number | null)[]; count: number; errors: string[] };
+    const seen = lastJson<TailReport>(consumed);
     expect(seen.errors).toEqual([]);
     expect(seen.next).toEqual(report.acked);
     expect(seen.count).toBe(report.acked.reduce((n, x) => n + x, 0));

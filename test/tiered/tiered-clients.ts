@@ -1,5 +1,5 @@
-// Real clients and checks for the tiered storage acceptance tests that run for as long as the test
-// says (tiered-faults.test.ts): a steady producer and a tail consumer in confluent-kafka-python,
+// Real clients and checks shared by the tiered storage acceptance tests (tiered-broker.test.ts,
+// tiered-faults.test.ts, tiered-disable.test.ts), running for as long as the test says: a steady producer and a tail consumer in confluent-kafka-python,
 // stopped through their stdin, streamed readers (kcat, Kafka's ConsoleConsumer) checked line by
 // line, and the broker's metrics by label. Records are generated from (partition, index), so a
 // reader is checked while it streams without the test holding the data.
