@@ -65,8 +65,10 @@ export class ToolProcess {
       // Bounded: only the tail is kept for failure messages.
       this.stderrText = (this.stderrText + chunk.toString()).slice(-20_000);
     });
+    // 'close', not 'exit': 'exit' can come before the last of stdout is read, and a tool's final
+    // event (shutdown_complete) would then be missed.
     this.exited = new Promise((resolve) =>
-      this.proc.on('exit', (code, signal) => {
+      this.proc.on('close', (code, signal) => {
         running.delete(this);
         resolve(code ?? signal ?? -1);
         for (const l of this.listeners) l();
@@ -180,7 +182,7 @@ export function runTool(mainClass: string, args: string[], timeoutMs = 60_000): 
     proc.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
     proc.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs);
-    proc.on('exit', (code) => {
+    proc.on('close', (code) => {
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
     });

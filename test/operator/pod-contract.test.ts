@@ -76,7 +76,7 @@ beforeAll(async () => {
     let output = '';
     proc.stdout!.on('data', (c: Buffer) => (output = (output + c.toString()).slice(-20_000)));
     proc.stderr!.on('data', (c: Buffer) => (output = (output + c.toString()).slice(-20_000)));
-    const exited = new Promise<number | string>((resolve) => proc.on('exit', (code, signal) => resolve(code ?? signal ?? -1)));
+    const exited = new Promise<number | string>((resolve) => proc.on('close', (code, signal) => resolve(code ?? signal ?? -1)));
     running.push({ pod, proc, output: () => output, exited });
   }
 });

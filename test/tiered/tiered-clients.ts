@@ -113,7 +113,7 @@ export class Driven {
     proc.stdin!.on('error', () => {});
     const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs);
     this.done = new Promise((resolve) =>
-      proc.on('exit', (code) => {
+      proc.on('close', (code) => {
         clearTimeout(timer);
         resolve({ code, stdout: this.stdout, stderr });
       }),
@@ -187,7 +187,7 @@ export function streamLines(cmd: string, args: string[], check: (line: string) =
     });
     proc.stderr!.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-10_000)));
     const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs);
-    proc.on('exit', (code) => {
+    proc.on('close', (code) => {
       clearTimeout(timer);
       if (pending !== '') check(pending);
       resolve({ code, stderr });

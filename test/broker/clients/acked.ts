@@ -37,7 +37,7 @@ export function startAckedProducer(bootstrap: string, topic: string, records: nu
   proc.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
   const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs);
   const done = new Promise<{ code: number | null; stderr: string }>((resolve) =>
-    proc.on('exit', (code) => {
+    proc.on('close', (code) => {
       clearTimeout(timer);
       resolve({ code, stderr });
     }),
