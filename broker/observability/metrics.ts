@@ -16,6 +16,29 @@ interface RemoteCacheStats {
   diskErrors: number;
 }
 
+/**
+ * A counter whose totals are kept elsewhere and read at each scrape: `read` gives them by value of
+ * `label` (the key '' when `label` is null), or undefined while there is nothing to report (the
+ * series are then left out).
+ */
+function scrapedCounter(registry: client.Registry, name: string, help: string, label: string | null, read: () => Readonly<Record<string, number>> | undefined): client.Counter<string> {
+  return new client.Counter({
+    name,
+    help,
+    labelNames: label === null ? [] : [label],
+    registers: [registry],
+    collect() {
+      const totals = read();
+      if (totals === undefined) return;
+      this.reset();
+      for (const [value, n] of Object.entries(totals)) {
+        if (label === null) this.inc(n);
+        else this.inc({ [label]: value }, n);
+      }
+    },
+  });
+}
+
 /** At most this many group/partition series per scrape, so a huge group count cannot blow up a scrape. */
 export const GROUP_OFFSET_SERIES_MAX = 50_000;
 
@@ -296,25 +319,16 @@ export class BrokerMetrics {
     });
   })();
 
-  readonly remoteCacheRequests: client.Counter<'result'> = (() => {
-    const metrics = this;
-    return new client.Counter({
-      name: 'strata_remote_cache_requests_total',
-      help:
-        'Lookups in the remote read cache (indexes and 1 MiB data chunks), by result: memory and disk (hits in that tier), miss (read from the bucket), coalesced (joined a load in flight).',
-      labelNames: ['result'] as const,
-      registers: [this.registry],
-      collect() {
-        if (metrics.tiered === undefined) return;
-        const s = metrics.tiered.cache.stats;
-        this.reset();
-        this.inc({ result: 'memory' }, s.memoryHits);
-        this.inc({ result: 'disk' }, s.diskHits);
-        this.inc({ result: 'miss' }, s.misses);
-        this.inc({ result: 'coalesced' }, s.coalesced);
-      },
-    });
-  })();
+  readonly remoteCacheRequests = scrapedCounter(
+    this.registry,
+    'strata_remote_cache_requests_total',
+    'Lookups in the remote read cache (indexes and data chunks), by result: memory and disk (hits in that tier), miss (read from the bucket), coalesced (joined a load in flight).',
+    'result',
+    () => {
+      const s = this.tiered?.cache.stats;
+      return s && { memory: s.memoryHits, disk: s.diskHits, miss: s.misses, coalesced: s.coalesced };
+    },
+  );
 
   readonly remoteCacheBytes: client.Gauge<'tier'> = (() => {
     const metrics = this;
@@ -330,54 +344,38 @@ export class BrokerMetrics {
     });
   })();
 
-  readonly remoteCacheBucketBytes: client.Counter = (() => {
-    const metrics = this;
-    return new client.Counter({
-      name: 'strata_remote_cache_bucket_bytes_total',
-      help: 'Bytes the remote read cache read from the object store (misses and read-ahead).',
-      registers: [this.registry],
-      collect() {
-        if (metrics.tiered === undefined) return;
-        this.reset();
-        this.inc(metrics.tiered.cache.stats.bucketBytes);
-      },
-    });
-  })();
+  readonly remoteCacheBucketBytes = scrapedCounter(
+    this.registry,
+    'strata_remote_cache_bucket_bytes_total',
+    'Bytes the remote read cache read from the object store (misses and read-ahead).',
+    null,
+    () => {
+      const s = this.tiered?.cache.stats;
+      return s && { '': s.bucketBytes };
+    },
+  );
 
-  readonly remotePrefetches: client.Counter<'result'> = (() => {
-    const metrics = this;
-    return new client.Counter({
-      name: 'strata_remote_prefetches_total',
-      help: 'Read-ahead loads for sequential remote readers, by result: done, failed (counted only; the reader loads the chunk itself), skipped (the broker-wide bound of loads in flight was reached).',
-      labelNames: ['result'] as const,
-      registers: [this.registry],
-      collect() {
-        if (metrics.tiered === undefined) return;
-        const s = metrics.tiered.cache.stats;
-        this.reset();
-        this.inc({ result: 'done' }, s.prefetches);
-        this.inc({ result: 'failed' }, s.prefetchFailures);
-        this.inc({ result: 'skipped' }, s.prefetchesSkipped);
-      },
-    });
-  })();
+  readonly remotePrefetches = scrapedCounter(
+    this.registry,
+    'strata_remote_prefetches_total',
+    'Read-ahead loads for sequential remote readers, by result: done, failed (counted only; the reader loads the chunk itself), skipped (the broker-wide bound of loads in flight was reached).',
+    'result',
+    () => {
+      const s = this.tiered?.cache.stats;
+      return s && { done: s.prefetches, failed: s.prefetchFailures, skipped: s.prefetchesSkipped };
+    },
+  );
 
-  readonly remoteCacheDiskErrors: client.Counter<'kind'> = (() => {
-    const metrics = this;
-    return new client.Counter({
-      name: 'strata_remote_cache_disk_errors_total',
-      help: 'Disk tier failures of the remote read cache, by kind: corrupt (a file failed its length or CRC check; deleted and refetched), io (a read or write failed; the entry is fetched from the bucket).',
-      labelNames: ['kind'] as const,
-      registers: [this.registry],
-      collect() {
-        if (metrics.tiered === undefined) return;
-        const s = metrics.tiered.cache.stats;
-        this.reset();
-        this.inc({ kind: 'corrupt' }, s.diskCorrupt);
-        this.inc({ kind: 'io' }, s.diskErrors);
-      },
-    });
-  })();
+  readonly remoteCacheDiskErrors = scrapedCounter(
+    this.registry,
+    'strata_remote_cache_disk_errors_total',
+    'Disk tier failures of the remote read cache, by kind: corrupt (a file failed its length or CRC check; deleted and refetched), io (a read or write failed; the entry is fetched from the bucket).',
+    'kind',
+    () => {
+      const s = this.tiered?.cache.stats;
+      return s && { corrupt: s.diskCorrupt, io: s.diskErrors };
+    },
+  );
 
   readonly requestMemory = new client.Gauge({
     name: 'strata_request_memory_bytes',
