@@ -116,6 +116,18 @@ function fill(log: PartitionLog, batches: number, clock?: TestClock): Buffer[] {
   return out;
 }
 
+/** `batches` appended to the set-up log, uploaded by a started manager, and the local copies past
+ *  local retention deleted, so the oldest data is in the bucket only. */
+async function uploadedPartition(s: Awaited<ReturnType<typeof setup>>, batches: number): Promise<{ p: TieredPartition; m: RemoteLogManager }> {
+  fill(s.log, batches);
+  const p: TieredPartition = { topic: 't', topicId: 'TOPICID', partition: 0, log: s.log };
+  const m = s.manager();
+  m.start(() => [p]);
+  await m.runOnce();
+  s.log.deleteSegmentsByRetention();
+  return { p, m };
+}
+
 /** Everything from `from` to the high watermark, remote part through the manager. */
 async function readAll(m: RemoteLogManager, p: TieredPartition, from: number): Promise<Buffer> {
   const parts: Buffer[] = [];
@@ -309,12 +321,7 @@ describe('RemoteLogManager', () => {
 
   it('answers a read it cannot serve with a retriable storage error, not a hang', async () => {
     const s = await setup();
-    fill(s.log, 40);
-    const p: TieredPartition = { topic: 't', topicId: 'TOPICID', partition: 0, log: s.log };
-    const m = s.manager();
-    m.start(() => [p]);
-    await m.runOnce();
-    s.log.deleteSegmentsByRetention();
+    const { p, m } = await uploadedPartition(s, 40);
     s.store.down = true;
     const e = await m.read(p, 0, 1000, s.log.highWatermark, true).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(RemoteFetchError);
@@ -530,12 +537,7 @@ describe('RemoteLogManager, tiered storage disablement (KIP-950)', () => {
 
   it('turning tiering off deletes every remote object of the topic, moves the log start to the local start, and tiering can be turned on again', async () => {
     const s = await setup();
-    fill(s.log, 40);
-    const p: TieredPartition = { topic: 't', topicId: 'TOPICID', partition: 0, log: s.log };
-    const m = s.manager();
-    m.start(() => [p]);
-    await m.runOnce();
-    s.log.deleteSegmentsByRetention();
+    const { p, m } = await uploadedPartition(s, 40);
     const localStart = s.log.localLogStartOffset;
     expect(localStart).toBeGreaterThan(0);
     expect(s.log.logStartOffset).toBe(0);
