@@ -18,7 +18,7 @@ import { randomBytes } from 'node:crypto';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { bestProbe, closeEnough, nextProbeRate } from './lib/rate.js';
+import { MAX_REQUESTED_RATE, type Probe, bestProbe, clientCeiling, closeEnough, nextProbeRate } from './lib/rate.js';
 import {
   type ConsumeResult,
   type ProduceResult,
@@ -230,8 +230,9 @@ async function rdkafkaConsume(ref: KafkaRef, bootstrap: string, records: number,
 /** End-to-end latency at a fixed offered rate: a consumer reading from the end of topic `lat`, then a
  *  producer sending `rate` messages/s that carry their send time; the consumer writes each
  *  message's send-to-receive latency. Percentiles come from those per-message figures. */
-async function fixedRateLatency(ref: KafkaRef, bootstrap: string, rate: number, seconds: number, dir: string) {
-  const count = Math.max(1000, Math.round(rate * seconds));
+/** `requested` is the -r passed; `target` (records/s) sets the count, so the run lasts about `seconds`. */
+async function fixedRateLatency(ref: KafkaRef, bootstrap: string, requested: number, target: number, seconds: number, dir: string) {
+  const count = Math.max(1000, Math.round(target * seconds));
   const file = join(dir, 'latency-us.txt');
   const consumer = rdkafka(ref, ['-C', '-t', LATENCY_TOPIC, '-b', bootstrap, ...ALL_PARTITIONS, '-o', 'end', '-l', '-A', file, '-c', String(count), '-X', 'log_level=3', '-q'], TOOL_TIMEOUT_MS);
   // The consumer must have its end offsets before the first message is sent, or it would miss it and
@@ -240,7 +241,7 @@ async function fixedRateLatency(ref: KafkaRef, bootstrap: string, rate: number, 
   await sleep(2000);
   // Without -q the producer prints its progress each second: the rate it sent at comes from those
   // lines, leaving out connecting and the wait for the last acknowledgements.
-  const producer = await rdkafka(ref, ['-P', '-t', LATENCY_TOPIC, '-b', bootstrap, '-s', String(RECORD_SIZE), '-c', String(count), '-r', String(Math.round(rate)), '-a', '-1', '-l', ...RDKAFKA_PRODUCER_PROPS]);
+  const producer = await rdkafka(ref, ['-P', '-t', LATENCY_TOPIC, '-b', bootstrap, '-s', String(RECORD_SIZE), '-c', String(count), '-r', String(Math.round(requested)), '-a', '-1', '-l', ...RDKAFKA_PRODUCER_PROPS]);
   const produced = parseRdkafkaProduce(checked('rdkafka_performance latency producer', producer), count);
   checked('rdkafka_performance latency consumer', await consumer);
   return { ...latencyPercentilesMs(readFileSync(file, 'utf8'), count), achievedRate: produced.steadyMsgsPerSec ?? produced.msgsPerSec };
@@ -459,11 +460,49 @@ interface RunState {
   requestedRate?: number;
   /** Calibration probes: what was asked and what came out. */
   calibration?: { requested: number; achieved: number }[];
+  /** Half of Kafka's best rate, when that was beyond what the client core sends and offeredRate was capped. */
+  uncappedRate?: number;
 }
 
 /** Calibration probes of the rate limiter, at most, and how long each runs. */
 const CALIBRATION_PROBES = 6;
 const CALIBRATION_SECONDS = 5;
+
+/**
+ * Searches for the -r that sends state.offeredRate (see bench/lib/rate.ts), with `probe` returning
+ * the rate one short run sent. A probe that fails is reported and counts as one of the probes; when
+ * the client core cannot send the target even at the highest limiting -r, the target is lowered to
+ * what it does send, for every run after.
+ */
+async function calibrate(state: RunState, probe: (requested: number, target: number) => Promise<number>): Promise<void> {
+  const target = state.offeredRate!;
+  const probes: Probe[] = [];
+  for (let i = 0; i < CALIBRATION_PROBES; i++) {
+    const requested = nextProbeRate(target, probes);
+    let achieved: number;
+    try {
+      achieved = await probe(requested, target);
+    } catch (e) {
+      progress(`calibration: rdkafka_performance -r ${requested} failed, trying again: ${(e as Error).message.split('\n')[0]}`);
+      continue;
+    }
+    probes.push({ requested, achieved });
+    progress(`calibration: rdkafka_performance -r ${requested} sent ${achieved} records/s (target ${target.toFixed(0)})`);
+    if (closeEnough(target, achieved)) break;
+    const ceiling = clientCeiling(target, probes);
+    if (ceiling !== undefined) {
+      state.uncappedRate = target;
+      state.offeredRate = ceiling;
+      progress(`calibration: the client core sends at most ${ceiling} records/s with the limiter on; fixed-rate runs offer that instead of ${target.toFixed(0)}`);
+      break;
+    }
+  }
+  const best = state.uncappedRate === undefined ? bestProbe(target, probes) : probes.find((p) => p.requested === MAX_REQUESTED_RATE);
+  if (best === undefined) throw new Error(`calibration: all ${CALIBRATION_PROBES} probes failed`);
+  state.calibration = probes;
+  state.requestedRate = best.requested;
+  progress(`calibration: runs use -r ${state.requestedRate}`);
+}
 
 async function session(ref: KafkaRef, spec: BrokerSpec, opts: Options, warmup: boolean, state: RunState): Promise<SessionResult> {
   const dataDir = mkdtempSync(join(tmpdir(), `strata-bench-${spec.name}-`));
@@ -554,24 +593,13 @@ async function session(ref: KafkaRef, spec: BrokerSpec, opts: Options, warmup: b
     }
     {
       await createTopic(ref, spec.bootstrap, LATENCY_TOPIC);
-      const target = state.offeredRate!;
       if (spec.name === 'kafka' && warmup) {
-        // Search for the -r that sends the target (see bench/lib/rate.ts), against Kafka.
-        const probes: { requested: number; achieved: number }[] = [];
-        for (let i = 0; i < CALIBRATION_PROBES; i++) {
-          const requested = nextProbeRate(target, probes);
-          const probe = await fixedRateLatency(ref, spec.bootstrap, requested, CALIBRATION_SECONDS, dataDir);
-          probes.push({ requested, achieved: probe.achievedRate });
-          progress(`calibration: rdkafka_performance -r ${requested} sent ${probe.achievedRate} records/s (target ${target.toFixed(0)})`);
-          if (closeEnough(target, probe.achievedRate)) break;
-        }
-        state.calibration = probes;
-        state.requestedRate = bestProbe(target, probes)!.requested;
-        progress(`calibration: runs use -r ${state.requestedRate}`);
+        await calibrate(state, async (requested, target) => (await fixedRateLatency(ref, spec.bootstrap, requested, target, CALIBRATION_SECONDS, dataDir)).achievedRate);
       }
+      const target = state.offeredRate!;
       const requested = state.requestedRate ?? target;
       sampler.reset();
-      const r = await fixedRateLatency(ref, spec.bootstrap, requested, opts.latencySeconds, dataDir);
+      const r = await fixedRateLatency(ref, spec.bootstrap, requested, target, opts.latencySeconds, dataDir);
       const peak = sampler.reset();
       Object.assign(metrics, {
         'e2e.fixed.offered': target,
@@ -753,6 +781,7 @@ async function main(): Promise<void> {
     e2eRecords: opts.e2eRecords,
     latencySeconds: opts.latencySeconds,
     offeredRate: state.offeredRate,
+    uncappedRate: state.uncappedRate,
     requestedRate: state.requestedRate,
     calibration: state.calibration,
     only: opts.only,
@@ -777,6 +806,7 @@ async function main(): Promise<void> {
       `Kafka's ProducerPerformance (${opts.records.toLocaleString('en-US')} records per run, ${PRODUCER_PROPS.join(' ')}) and librdkafka's ` +
       `rdkafka_performance (same count and batching) at acks=1 and acks=all; ConsumerPerformance (a new group) and rdkafka_performance each reading ${(opts.records * 2).toLocaleString('en-US')} records back; ` +
       `end-to-end latency with rdkafka_performance at a fixed offered rate of half Kafka's best rdkafka_performance rate in its warm-up session (acks=all, ${opts.latencySeconds} s)` +
+      (state.uncappedRate === undefined ? '' : ` (here capped: half of Kafka's best was ${fmt(state.uncappedRate, 0)} records/s, beyond the ${fmt(state.offeredRate!, 0)} records/s the client core sends with the rate limiter on)`) +
       `, sent with rdkafka_performance -r ${fmt(state.requestedRate ?? Number.NaN, 0)} (its rate limiter waits after each message, so -r is calibrated against Kafka in the warm-up session to send the target); ` +
       `Kafka's EndToEndLatency (${opts.e2eRecords.toLocaleString('en-US')} round trips, one record in flight). ` +
       `Broker on core ${BROKER_CORE}, clients on core ${CLIENT_CORE}. ` +

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bestProbe, closeEnough, nextProbeRate } from './rate.js';
+import { MAX_REQUESTED_RATE, bestProbe, clientCeiling, closeEnough, nextProbeRate } from './rate.js';
 
 describe('fixed-rate calibration', () => {
   it('starts at the target, then scales the request by how far the last probe missed', () => {
@@ -27,5 +27,18 @@ describe('fixed-rate calibration', () => {
     expect(closeEnough(120_114, 118_000)).toBe(true);
     expect(closeEnough(120_114, 107_385)).toBe(false);
     expect(bestProbe(1, [])).toBeUndefined();
+  });
+
+  it('never asks above the highest -r that still limits, and names the client ceiling when that falls short', () => {
+    // A target beyond the client core: the scaled request would turn the limiter off.
+    const first = { requested: 189_000, achieved: 30_000 };
+    expect(nextProbeRate(189_000, [first])).toBe(MAX_REQUESTED_RATE);
+    expect(clientCeiling(189_000, [first])).toBeUndefined();
+    const top = { requested: MAX_REQUESTED_RATE, achieved: 150_000 };
+    expect(nextProbeRate(189_000, [first, top])).toBe(MAX_REQUESTED_RATE);
+    expect(clientCeiling(189_000, [first, top])).toBe(150_000);
+    // Reached, or close enough: no ceiling.
+    expect(clientCeiling(150_000, [first, top])).toBeUndefined();
+    expect(clientCeiling(155_000, [first, top])).toBeUndefined();
   });
 });

@@ -76,11 +76,11 @@ apt_install() {
   fi
   if [ "$apt_updated" -eq 0 ]; then
     log "apt-get update"
-    quietly "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update
+    quietly "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 update
     apt_updated=1
   fi
   log "apt-get install $*"
-  quietly "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@"
+  quietly "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends "$@"
 }
 
 # --- toolchain and headers ---------------------------------------------------

@@ -64,11 +64,11 @@ apt_updated=0
 apt_install() {
   if [ "$apt_updated" -eq 0 ]; then
     log "apt-get update"
-    quietly env DEBIAN_FRONTEND=noninteractive apt-get update
+    quietly env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 update
     apt_updated=1
   fi
   log "apt-get install $*"
-  quietly env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@"
+  quietly env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends "$@"
 }
 
 # --- kcat (librdkafka CLI) ---------------------------------------------------
