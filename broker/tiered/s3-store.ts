@@ -6,19 +6,7 @@
 // request instead of hanging it; the SDK retries a request at most `maxAttempts` times, and callers
 // retry with their own back-off on a retriable ObjectStoreError.
 import { readSync, openSync, closeSync, statSync } from 'node:fs';
-import {
-  AbortMultipartUploadCommand,
-  CompleteMultipartUploadCommand,
-  CreateMultipartUploadCommand,
-  DeleteObjectsCommand,
-  GetObjectCommand,
-  HeadBucketCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  S3Client,
-  UploadPartCommand,
-} from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { type ByteRange, checkKey, checkRange, MAX_PARTS, MIN_PART_BYTES, type ObjectInfo, type ObjectStore, ObjectStoreError, type ObjectStoreErrorKind, type PutOptions } from './object-store.js';
 
 export interface S3StoreOptions {
@@ -40,34 +28,47 @@ export interface S3StoreOptions {
   credentials?: { accessKeyId: string; secretAccessKey: string };
 }
 
+type Sdk = typeof import('@aws-sdk/client-s3');
+
 /** DeleteObjects takes at most this many keys per request. */
 const DELETE_BATCH = 1000;
 
 export class S3ObjectStore implements ObjectStore {
   readonly description: string;
-  private readonly client: S3Client;
+  private loaded: Promise<{ client: S3Client; sdk: Sdk }> | undefined;
   private readonly prefix: string;
 
   constructor(readonly options: S3StoreOptions) {
     this.prefix = options.prefix === '' ? '' : `${options.prefix.replace(/\/+$/, '')}/`;
     if (this.prefix !== '') checkKey(this.prefix.slice(0, -1));
     this.description = `s3://${options.bucket}/${this.prefix}${options.endpoint === undefined ? '' : ` (${options.endpoint})`}`;
-    this.client = new S3Client({
-      ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
-      region: options.region,
-      forcePathStyle: options.pathStyle,
-      maxAttempts: options.maxAttempts,
-      // requestTimeout alone only logs a warning when exceeded (to the console, outside Strata's
-      // log); throwOnRequestTimeout makes it the deadline of each attempt, so the SDK's own retry
-      // gets its turn. socketTimeout ends a response whose body stops arriving after its headers.
-      requestHandler: {
-        connectionTimeout: options.requestTimeoutMs,
-        requestTimeout: options.requestTimeoutMs,
-        throwOnRequestTimeout: true,
-        socketTimeout: options.requestTimeoutMs,
-      },
-      ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
-    });
+  }
+
+  /**
+   * The SDK and its client, loaded at the first request: loading @aws-sdk/client-s3 takes about
+   * 100 ms, which a broker without tiered storage, or one still starting, should not pay.
+   */
+  private connect(): Promise<{ client: S3Client; sdk: Sdk }> {
+    const options = this.options;
+    return (this.loaded ??= import('@aws-sdk/client-s3').then((sdk) => ({
+      sdk,
+      client: new sdk.S3Client({
+        ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
+        region: options.region,
+        forcePathStyle: options.pathStyle,
+        maxAttempts: options.maxAttempts,
+        // requestTimeout alone only logs a warning when exceeded (to the console, outside Strata's
+        // log); throwOnRequestTimeout makes it the deadline of each attempt, so the SDK's own retry
+        // gets its turn. socketTimeout ends a response whose body stops arriving after its headers.
+        requestHandler: {
+          connectionTimeout: options.requestTimeoutMs,
+          requestTimeout: options.requestTimeoutMs,
+          throwOnRequestTimeout: true,
+          socketTimeout: options.requestTimeoutMs,
+        },
+        ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
+      }),
+    })));
   }
 
   private fullKey(key: string): string {
@@ -82,8 +83,9 @@ export class S3ObjectStore implements ObjectStore {
 
   /** HEAD on the bucket: resolves if it exists and is reachable with these credentials. */
   async checkBucket(): Promise<void> {
+    const { client, sdk } = await this.connect();
     try {
-      await this.client.send(new HeadBucketCommand({ Bucket: this.options.bucket }), { abortSignal: this.signal() });
+      await client.send(new sdk.HeadBucketCommand({ Bucket: this.options.bucket }), { abortSignal: this.signal() });
     } catch (e) {
       const err = s3Error(e, 'headBucket', this.options.bucket);
       // HEAD has no body, so a missing bucket is only a 404.
@@ -92,10 +94,11 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async put(key: string, body: Buffer, options: PutOptions = {}): Promise<void> {
+    const { client, sdk } = await this.connect();
     const Key = this.fullKey(key);
     try {
-      await this.client.send(
-        new PutObjectCommand({ Bucket: this.options.bucket, Key, Body: body, ContentLength: body.length, ...(options.ifNoneMatch ? { IfNoneMatch: '*' } : {}) }),
+      await client.send(
+        new sdk.PutObjectCommand({ Bucket: this.options.bucket, Key, Body: body, ContentLength: body.length, ...(options.ifNoneMatch ? { IfNoneMatch: '*' } : {}) }),
         { abortSignal: this.signal() },
       );
     } catch (e) {
@@ -114,9 +117,10 @@ export class S3ObjectStore implements ObjectStore {
     }
     const Key = this.fullKey(key);
     const Bucket = this.options.bucket;
+    const { client, sdk } = await this.connect();
     let uploadId: string | undefined;
     try {
-      const created = await this.client.send(new CreateMultipartUploadCommand({ Bucket, Key }), { abortSignal: this.signal() });
+      const created = await client.send(new sdk.CreateMultipartUploadCommand({ Bucket, Key }), { abortSignal: this.signal() });
       uploadId = created.UploadId;
       if (uploadId === undefined) throw new ObjectStoreError('other', 'putFile', key, 'CreateMultipartUpload returned no upload id');
       const done: { PartNumber: number; ETag: string }[] = [];
@@ -124,14 +128,14 @@ export class S3ObjectStore implements ObjectStore {
       for (let i = 0; i < parts; i++) {
         const start = i * partBytes;
         const body = readRange(path, start, Math.min(partBytes, size - start), key);
-        const res = await this.client.send(new UploadPartCommand({ Bucket, Key, UploadId: uploadId, PartNumber: i + 1, Body: body, ContentLength: body.length }), {
+        const res = await client.send(new sdk.UploadPartCommand({ Bucket, Key, UploadId: uploadId, PartNumber: i + 1, Body: body, ContentLength: body.length }), {
           abortSignal: this.signal(),
         });
         if (res.ETag === undefined) throw new ObjectStoreError('other', 'putFile', key, `part ${i + 1} returned no ETag`);
         done.push({ PartNumber: i + 1, ETag: res.ETag });
       }
-      await this.client.send(
-        new CompleteMultipartUploadCommand({ Bucket, Key, UploadId: uploadId, MultipartUpload: { Parts: done }, ...(options.ifNoneMatch ? { IfNoneMatch: '*' } : {}) }),
+      await client.send(
+        new sdk.CompleteMultipartUploadCommand({ Bucket, Key, UploadId: uploadId, MultipartUpload: { Parts: done }, ...(options.ifNoneMatch ? { IfNoneMatch: '*' } : {}) }),
         { abortSignal: this.signal() },
       );
       uploadId = undefined;
@@ -139,17 +143,18 @@ export class S3ObjectStore implements ObjectStore {
       if (uploadId !== undefined) {
         // Parts of an abandoned upload are billed and invisible to listings; abort it now. If the
         // abort fails too, the bucket's lifecycle rule for incomplete uploads is the backstop.
-        await this.client.send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId: uploadId }), { abortSignal: this.signal() }).catch(() => {});
+        await client.send(new sdk.AbortMultipartUploadCommand({ Bucket, Key, UploadId: uploadId }), { abortSignal: this.signal() }).catch(() => {});
       }
       throw e instanceof ObjectStoreError ? e : s3Error(e, 'putFile', key);
     }
   }
 
   async get(key: string, range?: ByteRange): Promise<Buffer> {
+    const { client, sdk } = await this.connect();
     if (range !== undefined) checkRange(key, range);
     try {
-      const res = await this.client.send(
-        new GetObjectCommand({ Bucket: this.options.bucket, Key: this.fullKey(key), ...(range === undefined ? {} : { Range: `bytes=${range.start}-${range.endInclusive}` }) }),
+      const res = await client.send(
+        new sdk.GetObjectCommand({ Bucket: this.options.bucket, Key: this.fullKey(key), ...(range === undefined ? {} : { Range: `bytes=${range.start}-${range.endInclusive}` }) }),
         { abortSignal: this.signal() },
       );
       if (res.Body === undefined) throw new ObjectStoreError('other', 'get', key, 'the response had no body');
@@ -160,8 +165,9 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async head(key: string): Promise<ObjectInfo | null> {
+    const { client, sdk } = await this.connect();
     try {
-      const res = await this.client.send(new HeadObjectCommand({ Bucket: this.options.bucket, Key: this.fullKey(key) }), { abortSignal: this.signal() });
+      const res = await client.send(new sdk.HeadObjectCommand({ Bucket: this.options.bucket, Key: this.fullKey(key) }), { abortSignal: this.signal() });
       return { key, sizeBytes: res.ContentLength ?? 0 };
     } catch (e) {
       const err = s3Error(e, 'head', key);
@@ -171,11 +177,12 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async delete(keys: readonly string[]): Promise<void> {
+    const { client, sdk } = await this.connect();
     for (let i = 0; i < keys.length; i += DELETE_BATCH) {
       const batch = keys.slice(i, i + DELETE_BATCH);
       try {
-        const res = await this.client.send(
-          new DeleteObjectsCommand({ Bucket: this.options.bucket, Delete: { Objects: batch.map((k) => ({ Key: this.fullKey(k) })), Quiet: true } }),
+        const res = await client.send(
+          new sdk.DeleteObjectsCommand({ Bucket: this.options.bucket, Delete: { Objects: batch.map((k) => ({ Key: this.fullKey(k) })), Quiet: true } }),
           { abortSignal: this.signal() },
         );
         const failed = (res.Errors ?? []).filter((e) => e.Code !== 'NoSuchKey');
@@ -190,12 +197,13 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async *list(prefix: string): AsyncIterable<ObjectInfo> {
+    const { client, sdk } = await this.connect();
     let token: string | undefined;
     do {
       let res;
       try {
-        res = await this.client.send(
-          new ListObjectsV2Command({
+        res = await client.send(
+          new sdk.ListObjectsV2Command({
             Bucket: this.options.bucket,
             Prefix: this.prefix + prefix,
             ...(this.options.listPageSize === undefined ? {} : { MaxKeys: this.options.listPageSize }),
@@ -215,7 +223,7 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   close(): void {
-    this.client.destroy();
+    void this.loaded?.then(({ client }) => client.destroy(), () => {});
   }
 }
 
