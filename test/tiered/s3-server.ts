@@ -7,6 +7,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { S3ObjectStore } from '../../broker/tiered/s3-store.js';
 import { peersCacheDir } from '../golden/clients/paths.js';
 
 export const VERSITYGW_VERSION = '1.8.0';
@@ -32,6 +33,9 @@ function freePort(): Promise<number> {
     });
   });
 }
+
+/** The environment a broker process reads its S3 credentials from. */
+export const S3_ENV = { AWS_ACCESS_KEY_ID: S3_ACCESS_KEY, AWS_SECRET_ACCESS_KEY: S3_SECRET_KEY, AWS_REGION: 'us-east-1' };
 
 export class S3Server {
   private proc: ChildProcess | undefined;
@@ -70,6 +74,42 @@ export class S3Server {
       credentials: { accessKeyId: S3_ACCESS_KEY, secretAccessKey: S3_SECRET_KEY },
       maxAttempts: 1,
     });
+  }
+
+  /** Strata's object store on this server under `prefix`, for the test's own reads. */
+  store(prefix: string): S3ObjectStore {
+    return new S3ObjectStore({
+      endpoint: this.endpoint,
+      region: 'us-east-1',
+      bucket: this.bucket,
+      prefix,
+      pathStyle: true,
+      requestTimeoutMs: 5000,
+      maxAttempts: 2,
+      credentials: { accessKeyId: S3_ACCESS_KEY, secretAccessKey: S3_SECRET_KEY },
+    });
+  }
+
+  /**
+   * The overrides of a broker tiering into this server's bucket under `prefix` (through `endpoint`
+   * when a proxy stands in front), with the background tasks and retention checks run often so a
+   * test sees uploads and deletions within seconds. `extra` comes last, so it can override.
+   */
+  brokerOverrides(prefix: string, options: { endpoint?: string; requestTimeoutMs?: number; extra?: string[] } = {}): string[] {
+    return [
+      'remote.log.storage.system.enable=true',
+      'strata.tiered.store=s3',
+      `strata.tiered.s3.endpoint=${options.endpoint ?? this.endpoint}`,
+      `strata.tiered.s3.bucket=${this.bucket}`,
+      `strata.tiered.s3.prefix=${prefix}`,
+      'strata.tiered.s3.path.style=true',
+      `strata.tiered.s3.request.timeout.ms=${options.requestTimeoutMs ?? 5000}`,
+      'remote.log.manager.task.interval.ms=300',
+      'remote.log.manager.task.retry.backoff.max.ms=2000',
+      'log.retention.check.interval.ms=300',
+      'auto.create.topics.enable=false',
+      ...(options.extra ?? []),
+    ];
   }
 
   /** Starts (again) on the same port and data; resolves once it answers HTTP. */

@@ -25,11 +25,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KAFKA_TOOLS_LOG4J_CONFIG } from '../acceptance/clients/paths.js';
 import { type BrokerProcess, newDataDir, runProcess, startBroker } from '../broker/harness.js';
 import { kafkaRefLibDir, kafkaRefToolsProblem, runTool } from '../broker/kafka-tools.js';
-import { S3ObjectStore } from '../../broker/tiered/s3-store.js';
+import type { S3ObjectStore } from '../../broker/tiered/s3-store.js';
 import { ManifestStore } from '../../broker/tiered/manifest-store.js';
 import { readable, type PartitionManifest } from '../../broker/tiered/remote-segments.js';
 import { segmentObjectKeys } from '../../broker/tiered/layout.js';
-import { S3_ACCESS_KEY, S3_SECRET_KEY, S3Server, s3ServerProblem } from './s3-server.js';
+import { S3_ENV, S3Server, s3ServerProblem } from './s3-server.js';
 import { PartitionCheck, type ProduceReport, type TailReport, VALUE_BYTES, lastJson, metricSum, steadyProducer, streamLines, tailConsumer, until } from './tiered-clients.js';
 
 const missing = s3ServerProblem() ?? kafkaRefToolsProblem();
@@ -84,34 +84,11 @@ let dataDir: string;
 const scratch: string[] = [];
 
 function brokerOverrides(): string[] {
-  return [
-    'remote.log.storage.system.enable=true',
-    'strata.tiered.store=s3',
-    `strata.tiered.s3.endpoint=${s3.endpoint}`,
-    `strata.tiered.s3.bucket=${s3.bucket}`,
-    `strata.tiered.s3.prefix=${PREFIX}`,
-    'strata.tiered.s3.path.style=true',
-    'strata.tiered.s3.request.timeout.ms=5000',
-    'remote.log.manager.task.interval.ms=300',
-    'remote.log.manager.task.retry.backoff.max.ms=2000',
-    'log.retention.check.interval.ms=300',
-    'auto.create.topics.enable=false',
-    `strata.tiered.cache.memory.bytes=${CACHE_MEMORY_BYTES}`,
-  ];
+  return s3.brokerOverrides(PREFIX, { extra: [`strata.tiered.cache.memory.bytes=${CACHE_MEMORY_BYTES}`] });
 }
-const S3_ENV = { AWS_ACCESS_KEY_ID: S3_ACCESS_KEY, AWS_SECRET_ACCESS_KEY: S3_SECRET_KEY, AWS_REGION: 'us-east-1' };
 
 function s3Store(): S3ObjectStore {
-  return new S3ObjectStore({
-    endpoint: s3.endpoint,
-    region: 'us-east-1',
-    bucket: s3.bucket,
-    prefix: PREFIX,
-    pathStyle: true,
-    requestTimeoutMs: 5000,
-    maxAttempts: 2,
-    credentials: { accessKeyId: S3_ACCESS_KEY, secretAccessKey: S3_SECRET_KEY },
-  });
+  return s3.store(PREFIX);
 }
 
 /** Every key in the bucket under the test prefix (without it). */

@@ -14,8 +14,7 @@ import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BrokerProcess, newDataDir, runProcess, startBroker } from '../broker/harness.js';
 import { kafkaRefToolsProblem, runTool } from '../broker/kafka-tools.js';
-import { S3ObjectStore } from '../../broker/tiered/s3-store.js';
-import { S3_ACCESS_KEY, S3_SECRET_KEY, S3Server, s3ServerProblem } from './s3-server.js';
+import { S3_ENV, S3Server, s3ServerProblem } from './s3-server.js';
 import { PartitionCheck, VALUE_BYTES, metricSum, streamLines, until } from './tiered-clients.js';
 
 const missing = s3ServerProblem() ?? kafkaRefToolsProblem();
@@ -29,7 +28,6 @@ const TOPIC = 'switch';
 const PREFIX = 'tiered-disable';
 /** Records per produce step: about 6 segments. */
 const STEP = 6000;
-const S3_ENV = { AWS_ACCESS_KEY_ID: S3_ACCESS_KEY, AWS_SECRET_ACCESS_KEY: S3_SECRET_KEY, AWS_REGION: 'us-east-1' };
 
 /** confluent-kafka-python: records [from, to) of partition 0, values valueOf(0, i). */
 const PRODUCE_PY = `
@@ -64,33 +62,12 @@ let broker: BrokerProcess;
 let dataDir: string;
 
 function brokerOverrides(): string[] {
-  return [
-    'remote.log.storage.system.enable=true',
-    'strata.tiered.store=s3',
-    `strata.tiered.s3.endpoint=${s3.endpoint}`,
-    `strata.tiered.s3.bucket=${s3.bucket}`,
-    `strata.tiered.s3.prefix=${PREFIX}`,
-    'strata.tiered.s3.path.style=true',
-    'strata.tiered.s3.request.timeout.ms=5000',
-    'remote.log.manager.task.interval.ms=300',
-    'remote.log.manager.task.retry.backoff.max.ms=2000',
-    'log.retention.check.interval.ms=300',
-    'auto.create.topics.enable=false',
-  ];
+  return s3.brokerOverrides(PREFIX);
 }
 
 /** Every key in the bucket under the test prefix that belongs to the topic. */
 async function topicKeys(): Promise<string[]> {
-  const store = new S3ObjectStore({
-    endpoint: s3.endpoint,
-    region: 'us-east-1',
-    bucket: s3.bucket,
-    prefix: PREFIX,
-    pathStyle: true,
-    requestTimeoutMs: 5000,
-    maxAttempts: 2,
-    credentials: { accessKeyId: S3_ACCESS_KEY, secretAccessKey: S3_SECRET_KEY },
-  });
+  const store = s3.store(PREFIX);
   const out: string[] = [];
   try {
     for await (const o of store.list('')) if (o.key.split('/')[1]?.startsWith(`${TOPIC}-`)) out.push(o.key);

@@ -23,7 +23,7 @@ import { WireClient } from '../broker/wire-client.js';
 import * as G from '../../broker/protocol/generated/index.js';
 import { ErrorCode } from '../../broker/protocol/error-codes.js';
 import { type FaultCounts, type FaultMode, FaultProxy } from './fault-proxy.js';
-import { S3_ACCESS_KEY, S3_SECRET_KEY, S3Server, s3ServerProblem } from './s3-server.js';
+import { S3_ENV, S3Server, s3ServerProblem } from './s3-server.js';
 import {
   PartitionCheck,
   type ProduceReport,
@@ -51,7 +51,6 @@ const REQUEST_TIMEOUT_MS = 1500;
 /** Closed segments every partition must have waiting before a fault phase ends. */
 const BACKLOG_SEGMENTS = 4;
 const TASK_FAILED = 'tiered storage task failed; retrying with back-off, local segments kept';
-const S3_ENV = { AWS_ACCESS_KEY_ID: S3_ACCESS_KEY, AWS_SECRET_ACCESS_KEY: S3_SECRET_KEY, AWS_REGION: 'us-east-1' };
 
 interface Phase {
   mode: FaultMode;
@@ -169,22 +168,13 @@ describe.skipIf(!enabled)('tiered storage while the object store throttles, fail
     broker = await startBroker({
       dataDir,
       env: S3_ENV,
-      overrides: [
-        'remote.log.storage.system.enable=true',
-        'strata.tiered.store=s3',
-        `strata.tiered.s3.endpoint=${proxy.endpoint}`,
-        `strata.tiered.s3.bucket=${s3.bucket}`,
-        'strata.tiered.s3.prefix=faults-test',
-        'strata.tiered.s3.path.style=true',
-        `strata.tiered.s3.request.timeout.ms=${REQUEST_TIMEOUT_MS}`,
-        'remote.log.manager.task.interval.ms=300',
-        'remote.log.manager.task.retry.backoff.max.ms=2000',
+      overrides: s3.brokerOverrides('faults-test', {
+        endpoint: proxy.endpoint,
+        requestTimeoutMs: REQUEST_TIMEOUT_MS,
         // Longer than a failing remote read takes (two attempts of REQUEST_TIMEOUT_MS at worst), so a
         // Fetch that meets one is answered with its error rather than expiring empty.
-        'remote.fetch.max.wait.ms=5000',
-        'log.retention.check.interval.ms=300',
-        'auto.create.topics.enable=false',
-      ],
+        extra: ['remote.fetch.max.wait.ms=5000'],
+      }),
     });
   }, 60_000);
   afterAll(async () => {
