@@ -25,7 +25,8 @@ async function misbehaving(onSocket: (s: Socket) => void): Promise<string> {
 }
 
 beforeAll(async () => {
-  [b0, b1] = await Promise.all([startBroker({ overrides: ['node.id=0'] }), startBroker({ overrides: ['node.id=1'] })]);
+  const started = await Promise.allSettled([startBroker({ overrides: ['node.id=0'] }).then((b) => (b0 = b)), startBroker({ overrides: ['node.id=1'] }).then((b) => (b1 = b))]);
+  for (const s of started) if (s.status === 'rejected') throw s.reason;
 });
 
 afterAll(async () => {

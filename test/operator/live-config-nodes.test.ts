@@ -89,7 +89,9 @@ async function brokerValue(key: string): Promise<{ value: string | null; source:
 beforeAll(async () => {
   const problem = nodesProblem();
   if (problem !== null) throw new Error(problem);
-  [cp, broker] = await Promise.all([startControlPlane({ nodes: true }), startBroker({ overrides: ['node.id=0'] })]);
+  // Both are kept as soon as each is up, so afterAll stops whichever started when the other failed.
+  const started = await Promise.allSettled([startControlPlane({ nodes: true }).then((x) => (cp = x)), startBroker({ overrides: ['node.id=0'] }).then((x) => (broker = x))]);
+  for (const s of started) if (s.status === 'rejected') throw s.reason;
   const api = k8s.KubernetesObjectApi.makeApiClient(cp.kubeConfig);
   custom = cp.kubeConfig.makeApiClient(k8s.CustomObjectsApi);
   core = cp.kubeConfig.makeApiClient(k8s.CoreV1Api);

@@ -66,7 +66,9 @@ async function kcatPartitions(name: string): Promise<number> {
 }
 
 beforeAll(async () => {
-  [cp, broker] = await Promise.all([startControlPlane(), startBroker({ overrides: ['node.id=0'] })]);
+  // Both are kept as soon as each is up, so afterAll stops whichever started when the other failed.
+  const started = await Promise.allSettled([startControlPlane().then((x) => (cp = x)), startBroker({ overrides: ['node.id=0'] }).then((x) => (broker = x))]);
+  for (const s of started) if (s.status === 'rejected') throw s.reason;
   custom = cp.kubeConfig.makeApiClient(k8s.CustomObjectsApi);
   const r = await runProcess('kubectl', ['--kubeconfig', cp.kubeConfigFile, 'apply', '--server-side', '-f', path.join(REPO_ROOT, 'crds')], { timeoutMs: 60_000 });
   if (r.code !== 0) throw new Error(`kubectl apply of crds/ failed: ${r.stderr}`);
