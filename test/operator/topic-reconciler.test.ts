@@ -162,6 +162,16 @@ describe('the StrataTopic reconciler with a real broker', () => {
     expect(await onBroker('replicated')).toBeNull();
   });
 
+  it('reports a config the broker refuses (a rule only the broker knows) as Stalled naming the key', async () => {
+    // planTopic's own check passes it; the broker refuses tiering while its tiered storage is off.
+    await createTopic('tiered', { clusterRef: { name: 'events' }, partitions: 1, config: { 'remote.storage.enable': 'true' } });
+    await expect(reconciler().reconcile(`${NS}/tiered`)).rejects.toBeInstanceOf(TerminalError);
+    const t = await readTopic('tiered');
+    expect(cond(t, 'Stalled')).toMatchObject({ status: 'True', reason: 'InvalidSpec', observedGeneration: 1 });
+    expect(cond(t, 'Stalled')!.message).toMatch(/^spec\.config: the broker refused it \(INVALID_CONFIG\): .*remote\.storage\.enable/);
+    expect(await onBroker('tiered')).toBeNull();
+  });
+
   it('recreates a topic deleted behind its back', async () => {
     const admin = await KafkaAdmin.connect({ bootstrap: [broker.bootstrap] });
     try {
