@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { liveConfigOnBrokers, replicasHeldByBrokers } from '../../operator/controller/brokers.js';
 import { AdminClosedError, AdminConnectError, AdminProtocolError, AdminTimeoutError, ConfigSource, KafkaAdmin, KafkaApiError, ResourceType } from '../../operator/kafka/admin.js';
 import { storedCluster } from '../../operator/reconcile/test-fixtures.js';
+import { encodeResponseFrame, peekRequestHeader } from '../../broker/protocol/frame.js';
 import { apiSpec } from '../../broker/protocol/generated/index.js';
 import { type BrokerProcess, runProcess, startBroker } from '../broker/harness.js';
 import { freePort } from './local-pod.js';
@@ -157,6 +158,29 @@ describe('KafkaAdmin connection failures, as coded errors', () => {
     const hangUp = await misbehaving((s) => s.once('data', () => s.destroy()));
     const e2 = await KafkaAdmin.connect({ bootstrap: [hangUp] }).catch((x: unknown) => x);
     expect((e2 as AdminConnectError).cause).toBeInstanceOf(AdminClosedError);
+  });
+
+  it('falls back to the ApiVersions version an older broker answers with, and refuses an API it serves too old', async () => {
+    const asked: number[] = [];
+    const old = await misbehaving((s) => {
+      s.on('data', (chunk: Buffer) => {
+        const { apiKey, apiVersion, correlationId } = peekRequestHeader(chunk.subarray(4));
+        expect(apiKey).toBe(18);
+        asked.push(apiVersion);
+        // This "broker" knows ApiVersions up to v2 and Metadata up to v3 (which may create topics).
+        const apiKeys = [{ apiKey: 18, minVersion: 0, maxVersion: 2 }, { apiKey: 3, minVersion: 0, maxVersion: 3 }];
+        const body = { ...apiSpec(18)!.defaultResponse(), errorCode: apiVersion > 2 ? 35 : 0, apiKeys };
+        for (const c of encodeResponseFrame(apiSpec(18)!, apiVersion > 2 ? 0 : apiVersion, correlationId, body)) s.write(c);
+      });
+    });
+    const admin = await KafkaAdmin.connect({ bootstrap: [old] });
+    try {
+      expect(asked).toEqual([3, 2]);
+      await expect(admin.metadata(null)).rejects.toMatchObject({ name: 'AdminUnsupportedError', code: 'STRATA_ADMIN_UNSUPPORTED', message: expect.stringMatching(/Metadata up to v3; v4 or later is needed/) });
+      expect(() => admin.versionOf(19)).toThrow(/CreateTopics at no version/);
+    } finally {
+      admin.close();
+    }
   });
 
   it('a request on a closed client fails at once', async () => {
