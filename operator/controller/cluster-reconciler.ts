@@ -40,8 +40,8 @@ export interface ClusterReconcilerOptions {
    *  undefined means unknown, and a scale-down is held back. Asked of the brokers, later. */
   readonly replicasHeld?: (cluster: StrataCluster, ordinals: number[]) => Promise<ReadonlyMap<number, number> | undefined>;
   /** Applies the broker keys a running broker takes live (RenderedBrokerConfig.live) to the ready
-   *  brokers, by ordinal (liveConfigOnBrokers in ./brokers.ts). Absent: such keys reach a broker
-   *  only when it restarts for another reason. */
+   *  brokers, by ordinal (liveConfigOnBrokers in ./brokers.ts); a change to those keys alone then
+   *  rolls no pod. Absent: every config change rolls the brokers. */
   readonly liveConfig?: LiveConfigApplier;
   /** The replication health hook of the roll (see ../reconcile/roll.ts). */
   readonly canRestart?: RollInput['canRestart'];
@@ -104,6 +104,7 @@ export class ClusterReconciler {
       desired = desiredClusterObjects(cluster, this.#o.settings, await this.#o.capabilities(), {
         ...(held === undefined ? {} : { replicas: held }),
         ...(existingClaimTemplates === undefined ? {} : { existingClaimTemplates }),
+        liveConfig: this.#o.liveConfig !== undefined,
       });
       await applyObjects(this.#api, desired.objects);
     } catch (e) {
@@ -132,7 +133,7 @@ export class ClusterReconciler {
           updateRevision,
           replicas: observed.spec?.replicas ?? 0,
           pods,
-          desiredConfigHash: desired.config.hash,
+          desiredConfigHash: desired.configHash,
           ...(this.#o.canRestart === undefined ? {} : { canRestart: this.#o.canRestart }),
         });
         if (roll.action === 'restart') await this.#restart(cluster, roll.pod, roll.reason);

@@ -22,9 +22,11 @@ import { splitBrokerConfig } from './live-config.js';
 export interface RenderedBrokerConfig {
   /** server.properties text, for the ConfigMap. */
   readonly properties: string;
-  /** First 16 hex digits of the sha256 of the file without its live keys: changes exactly when a
-   *  key that needs a restart does (the pod template carries it). */
+  /** First 16 hex digits of its sha256: changes exactly when the file does. */
   readonly hash: string;
+  /** The same of the file without its live keys: changes exactly when a key that needs a restart
+   *  does. The pod template carries it when the controller applies live keys itself. */
+  readonly restartHash: string;
   /** The keys of the file a running broker takes through IncrementalAlterConfigs (live-config.ts). */
   readonly live: Readonly<Record<string, string>>;
   readonly listeners: readonly { name: string; port: number }[];
@@ -115,8 +117,8 @@ export function renderBrokerConfig(cluster: StrataCluster): RenderedBrokerConfig
     );
   };
   const properties = text(() => true);
-  // Keys a running broker takes live stay out of the hash, so changing only them rolls no pod
-  // (live-config.ts); without such keys the hash is that of the whole file, as it always was.
+  // Keys a running broker takes live stay out of restartHash, so changing only them rolls no pod
+  // (live-config.ts); without such keys it is the hash of the whole file.
   const { live } = splitBrokerConfig([...owned, ...clusterId, ...user]);
   const hashed = text(([k]) => !(k in live));
 
@@ -132,5 +134,6 @@ export function renderBrokerConfig(cluster: StrataCluster): RenderedBrokerConfig
     if (e instanceof ConfigError) throw new InvalidSpecError('spec.config', e.message);
     throw e;
   }
-  return { properties, hash: createHash('sha256').update(hashed).digest('hex').slice(0, 16), live, listeners, s3Credentials };
+  const hashOf = (t: string) => createHash('sha256').update(t).digest('hex').slice(0, 16);
+  return { properties, hash: hashOf(properties), restartHash: hashOf(hashed), live, listeners, s3Credentials };
 }

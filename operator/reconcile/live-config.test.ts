@@ -9,10 +9,12 @@ import { SETTINGS, storedCluster } from './test-fixtures.js';
 
 const CAPS = { serviceMonitor: false, prometheusRule: false };
 const fileOf = (config: Record<string, string>) => Object.fromEntries(parseProperties(renderBrokerConfig(storedCluster({ replicas: 3, config })).properties).map((e) => [e.key, e.value]));
-const hashOf = (config: Record<string, string>) => renderBrokerConfig(storedCluster({ replicas: 3, config })).hash;
-const templateHash = (config: Record<string, string>) => {
-  const sts = desiredClusterObjects(storedCluster({ replicas: 3, config }), SETTINGS, CAPS).objects.find((o) => o.kind === 'StatefulSet') as unknown as { spec: { template: { metadata: { annotations: Record<string, string> } } } };
-  return sts.spec.template.metadata.annotations[ANNOTATION_CONFIG_HASH];
+const hashOf = (config: Record<string, string>) => renderBrokerConfig(storedCluster({ replicas: 3, config })).restartHash;
+const templateHash = (config: Record<string, string>, liveConfig = true) => {
+  const d = desiredClusterObjects(storedCluster({ replicas: 3, config }), SETTINGS, CAPS, { liveConfig });
+  const sts = d.objects.find((o) => o.kind === 'StatefulSet') as unknown as { spec: { template: { metadata: { annotations: Record<string, string> } } } };
+  expect(d.configHash).toBe(sts.spec.template.metadata.annotations[ANNOTATION_CONFIG_HASH]);
+  return d.configHash;
 };
 
 describe('splitBrokerConfig', () => {
@@ -44,6 +46,13 @@ describe('splitBrokerConfig', () => {
     expect(renderBrokerConfig(storedCluster({ replicas: 3, config: after })).live).toEqual({ 'log.retention.ms': '7200000', 'log.segment.bytes': '1048576' });
   });
 
+  it('keeps every change in the hash when the controller does not apply live keys, so nothing waits for a restart', () => {
+    const before = { 'log.retention.ms': '3600000' };
+    const after = { 'log.retention.ms': '7200000' };
+    expect(templateHash(after, false)).not.toBe(templateHash(before, false));
+    expect(templateHash(after, false)).toBe(renderBrokerConfig(storedCluster({ replicas: 3, config: after })).hash);
+  });
+
   it('changes the hash when a key that needs a restart changes, also alongside live keys', () => {
     expect(hashOf({ 'num.partitions': '4', 'log.retention.ms': '3600000' })).not.toBe(hashOf({ 'num.partitions': '3', 'log.retention.ms': '3600000' }));
     expect(hashOf({ 'num.partitions': '4', 'log.retention.ms': '1' })).not.toBe(hashOf({ 'num.partitions': '3', 'log.retention.ms': '3600000' }));
@@ -51,7 +60,8 @@ describe('splitBrokerConfig', () => {
 
   it('hashes a file without live keys as the whole file, so clusters without them do not roll', () => {
     const r = renderBrokerConfig(storedCluster({ replicas: 3, config: { 'num.partitions': '3' } }));
-    expect(r.hash).toBe(createHash('sha256').update(r.properties).digest('hex').slice(0, 16));
+    expect(r.restartHash).toBe(createHash('sha256').update(r.properties).digest('hex').slice(0, 16));
+    expect(r.restartHash).toBe(r.hash);
     expect(r.live).toEqual({});
   });
 });

@@ -4,8 +4,10 @@
 // defaults); nothing here repeats that list.
 //
 //   - splitBrokerConfig: the rendered server.properties entries split in two. Only the restart
-//     part feeds the pod template's config hash, so a change to live keys alone rolls no pod; the
-//     ConfigMap still carries every key, so a pod that restarts later starts with the new values.
+//     part feeds RenderedBrokerConfig.restartHash, which the pod template carries when the
+//     controller applies live keys (RenderOptions.liveConfig), so a change to live keys alone rolls
+//     no pod; the ConfigMap still carries every key, so a pod that restarts later starts with the
+//     new values.
 //   - planLiveConfig: IncrementalAlterConfigs operations on one broker (resource BROKER, name =
 //     node id) from what DescribeConfigs reports for it. A key of the spec whose value differs is
 //     SET. A key the spec no longer has goes back to the broker's default: DELETE when it sits in
