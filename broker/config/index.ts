@@ -32,6 +32,7 @@ export {
 export { describeBrokerConfigs, ENV_PREFIX, loadBrokerConfig, type BrokerConfig, type LoadOptions, type LoadResult } from './broker-config.js';
 export {
   describeTopicConfigs,
+  DYNAMIC_BROKER_KEYS,
   effectiveTopicConfig,
   TOPIC_KEYS,
   topicKey,

@@ -264,6 +264,11 @@ export const TOPIC_KEYS = [
 /** Every topic setting resolved: an override, else the broker's default, else the fixed one. */
 export type TopicConfig = ValuesOf<typeof TOPIC_KEYS>;
 
+/** The broker keys that may change at run time (IncrementalAlterConfigs on a BROKER resource):
+ *  those that are topic config defaults. broker/server/dynamic-config.ts enforces it; the operator
+ *  reads it to apply such keys without restarting a broker. */
+export const DYNAMIC_BROKER_KEYS: ReadonlySet<string> = new Set(TOPIC_KEYS.flatMap((t) => t.brokerKeys));
+
 /**
  * Values Strata cannot honour, refused with INVALID_CONFIG naming the key when CreateTopics,
  * AlterConfigs or IncrementalAlterConfigs ask for them; each returns why, or null. This is the one

@@ -9,7 +9,7 @@
 import { readNewestCopy } from '../log/log-dirs.js';
 import { noFaults } from '../log/types.js';
 import { writeFileAtomic } from '../log/files.js';
-import { type BrokerConfig, ConfigError, type LoadOptions, TOPIC_KEYS, describeBrokerConfigs, loadBrokerConfig } from '../config/index.js';
+import { type BrokerConfig, ConfigError, DYNAMIC_BROKER_KEYS, type LoadOptions, describeBrokerConfigs, loadBrokerConfig } from '../config/index.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import type { DescribedConfig } from '../handlers/context.js';
 
@@ -19,8 +19,8 @@ const FILE = 'dynamic-broker-configs.json';
 const DYNAMIC_BROKER_CONFIG = 2;
 const DYNAMIC_DEFAULT_BROKER_CONFIG = 3;
 
-/** The broker keys that may change at run time: those that are topic config defaults. */
-export const DYNAMIC_BROKER_KEYS: ReadonlySet<string> = new Set(TOPIC_KEYS.flatMap((t) => t.brokerKeys));
+/** The broker keys that may change at run time (declared in broker/config). */
+export { DYNAMIC_BROKER_KEYS };
 
 export type DynamicScope = 'cluster-default' | 'broker';
 

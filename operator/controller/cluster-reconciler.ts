@@ -8,8 +8,9 @@
 //   2. Hold back a scale-down that scaleDownCheck refuses: the StatefulSet keeps its size.
 //   3. Render the objects; a spec that cannot be rendered is Stalled (TerminalError, no retry).
 //   4. Apply them (server-side apply). A refusal that repeats (422) is Stalled; others retry.
-//   5. Read the StatefulSet and its pods; nextRestart decides; a restart deletes one pod and
-//      records an Event saying why.
+//   5. Read the StatefulSet and its pods; apply the live broker keys to the ready brokers
+//      (IncrementalAlterConfigs, no restart; an Event says so); nextRestart decides; a restart
+//      deletes one pod and records an Event saying why.
 //   6. Write the status when it changed; requeue while anything is in progress.
 import * as k8s from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
@@ -17,11 +18,13 @@ import { hostname } from 'node:os';
 import { API_VERSION, GROUP, VERSION, type StrataCluster } from '../api/v1alpha1.js';
 import type { OperatorSettings } from '../defaults.js';
 import { ApplyError, applyObjects } from '../kube/apply.js';
+import { describeLivePlan } from '../reconcile/live-config.js';
 import { InvalidSpecError } from '../reconcile/broker-config.js';
 import { desiredClusterObjects, type Capabilities } from '../reconcile/cluster.js';
 import { ANNOTATION_CONFIG_HASH, brokerSelector, clusterNames } from '../reconcile/names.js';
 import { nextRestart, type ObservedPod, type RollDecision, type RollInput } from '../reconcile/roll.js';
 import { clusterStatus, scaleDownCheck, type ObservedStatefulSet, type ReconcileOutcome } from '../reconcile/status.js';
+import type { LiveConfigApplier } from './brokers.js';
 import { TerminalError, type ReconcileResult } from './worker.js';
 
 /** How often a cluster in progress (a roll, brokers starting) is looked at again. */
@@ -36,6 +39,10 @@ export interface ClusterReconcilerOptions {
   /** Partition replicas each leaving broker holds (by ordinal), for scaleDownCheck; absent or
    *  undefined means unknown, and a scale-down is held back. Asked of the brokers, later. */
   readonly replicasHeld?: (cluster: StrataCluster, ordinals: number[]) => Promise<ReadonlyMap<number, number> | undefined>;
+  /** Applies the broker keys a running broker takes live (RenderedBrokerConfig.live) to the ready
+   *  brokers, by ordinal (liveConfigOnBrokers in ./brokers.ts); a change to those keys alone then
+   *  rolls no pod. Absent: every config change rolls the brokers. */
+  readonly liveConfig?: LiveConfigApplier;
   /** The replication health hook of the roll (see ../reconcile/roll.ts). */
   readonly canRestart?: RollInput['canRestart'];
   /** Told when an Event could not be recorded (that never fails the reconcile). */
@@ -97,6 +104,7 @@ export class ClusterReconciler {
       desired = desiredClusterObjects(cluster, this.#o.settings, await this.#o.capabilities(), {
         ...(held === undefined ? {} : { replicas: held }),
         ...(existingClaimTemplates === undefined ? {} : { existingClaimTemplates }),
+        liveConfig: this.#o.liveConfig !== undefined,
       });
       await applyObjects(this.#api, desired.objects);
     } catch (e) {
@@ -109,6 +117,7 @@ export class ClusterReconciler {
     const observed = await this.#readStatefulSet(namespace, names.statefulSet);
     let roll: RollDecision = { action: 'wait', reason: 'the StatefulSet controller has not seen the latest template yet' };
     let observedSts: ObservedStatefulSet | undefined;
+    let liveFailed = false;
     if (observed !== undefined) {
       observedSts = {
         observedGeneration: observed.status?.observedGeneration,
@@ -119,11 +128,12 @@ export class ClusterReconciler {
       const updateRevision = observed.status?.updateRevision;
       if (updateRevision !== undefined && observedSts.observedGeneration !== undefined && observedSts.observedGeneration >= (observedSts.generation ?? 0)) {
         const pods = await this.#observedPods(cluster);
+        if (this.#o.liveConfig !== undefined) liveFailed = await this.#applyLive(cluster, desired.config.live, pods);
         roll = nextRestart({
           updateRevision,
           replicas: observed.spec?.replicas ?? 0,
           pods,
-          desiredConfigHash: desired.config.hash,
+          desiredConfigHash: desired.configHash,
           ...(this.#o.canRestart === undefined ? {} : { canRestart: this.#o.canRestart }),
         });
         if (roll.action === 'restart') await this.#restart(cluster, roll.pod, roll.reason);
@@ -135,7 +145,24 @@ export class ClusterReconciler {
     const ready = status.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
     const stalled = status.conditions?.find((c) => c.type === 'Stalled')?.status === 'True';
     // A stalled scale-down or roll waits for the spec or the brokers; look again, less often.
+    if (liveFailed) return { requeueAfterMs: PROGRESS_REQUEUE_MS };
     return ready ? {} : { requeueAfterMs: stalled ? PROGRESS_REQUEUE_MS * 6 : PROGRESS_REQUEUE_MS };
+  }
+
+  /** The live keys to every ready broker; true when a broker could not take them (tried again). */
+  async #applyLive(cluster: StrataCluster, live: Readonly<Record<string, string>>, pods: readonly ObservedPod[]): Promise<boolean> {
+    const ordinals = pods.filter((p) => p.ready && !p.terminating).map((p) => p.ordinal).sort((a, b) => a - b);
+    if (ordinals.length === 0) return false;
+    const r = await this.#o.liveConfig!(cluster, live, ordinals);
+    const pod = clusterNames(cluster.metadata.name).pod;
+    if (r.applied.length > 0) {
+      const what = r.applied.map((a) => `${pod(a.ordinal)} (${describeLivePlan(a.plan)})`).join('; ');
+      await this.#event(cluster, 'Normal', 'ConfigAppliedLive', 'Configure', `broker configuration applied without a restart: ${what}`);
+    }
+    if (r.failed.length > 0) {
+      await this.#event(cluster, 'Warning', 'ConfigLiveFailed', 'Configure', `broker configuration not applied live, retrying: ${r.failed.map((f) => `${pod(f.ordinal)}: ${f.error}`).join('; ')}`);
+    }
+    return r.failed.length > 0;
   }
 
   async #readStatefulSet(namespace: string, name: string): Promise<k8s.V1StatefulSet | undefined> {

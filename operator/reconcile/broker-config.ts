@@ -17,12 +17,18 @@ import {
   HTTP_PORT,
   LOG_DIR,
 } from '../defaults.js';
+import { splitBrokerConfig } from './live-config.js';
 
 export interface RenderedBrokerConfig {
   /** server.properties text, for the ConfigMap. */
   readonly properties: string;
   /** First 16 hex digits of its sha256: changes exactly when the file does. */
   readonly hash: string;
+  /** The same of the file without its live keys: changes exactly when a key that needs a restart
+   *  does. The pod template carries it when the controller applies live keys itself. */
+  readonly restartHash: string;
+  /** The keys of the file a running broker takes through IncrementalAlterConfigs (live-config.ts). */
+  readonly live: Readonly<Record<string, string>>;
   readonly listeners: readonly { name: string; port: number }[];
   /** Where the brokers read their S3 credentials from, when tiered storage is on. */
   readonly s3Credentials: { secret: string; accessKeyIdKey: string; secretAccessKeyKey: string } | null;
@@ -101,11 +107,20 @@ export function renderBrokerConfig(cluster: StrataCluster): RenderedBrokerConfig
   const clusterId: [string, string][] = user.some(([k]) => k === 'strata.cluster.id') || cluster.metadata.uid === undefined ? [] : [['strata.cluster.id', clusterIdFor(cluster.metadata.uid)]];
 
   const line = ([k, v]: [string, string]) => `${escapeKey(k)}=${escapeValue(v)}\n`;
-  const properties =
-    `# Rendered by the Strata operator from StrataCluster ${cluster.metadata.namespace ?? 'default'}/${cluster.metadata.name}; edits here are overwritten.\n` +
-    `# node.id and advertised.listeners come from each pod's environment (STRATA_CONFIG_NODE_ID, STRATA_CONFIG_ADVERTISED_LISTENERS).\n` +
-    [...owned, ...clusterId].map(line).join('') +
-    (user.length > 0 ? `# spec.config\n${user.map(line).join('')}` : '');
+  const text = (keep: (e: [string, string]) => boolean) => {
+    const userKept = user.filter(keep);
+    return (
+      `# Rendered by the Strata operator from StrataCluster ${cluster.metadata.namespace ?? 'default'}/${cluster.metadata.name}; edits here are overwritten.\n` +
+      `# node.id and advertised.listeners come from each pod's environment (STRATA_CONFIG_NODE_ID, STRATA_CONFIG_ADVERTISED_LISTENERS).\n` +
+      [...owned, ...clusterId].filter(keep).map(line).join('') +
+      (userKept.length > 0 ? `# spec.config\n${userKept.map(line).join('')}` : '')
+    );
+  };
+  const properties = text(() => true);
+  // Keys a running broker takes live stay out of restartHash, so changing only them rolls no pod
+  // (live-config.ts); without such keys it is the hash of the whole file.
+  const { live } = splitBrokerConfig([...owned, ...clusterId, ...user]);
+  const hashed = text(([k]) => !(k in live));
 
   // The broker's own loader, with what each pod adds from its environment, decides whether this
   // configuration starts; its message names the key.
@@ -119,5 +134,6 @@ export function renderBrokerConfig(cluster: StrataCluster): RenderedBrokerConfig
     if (e instanceof ConfigError) throw new InvalidSpecError('spec.config', e.message);
     throw e;
   }
-  return { properties, hash: createHash('sha256').update(properties).digest('hex').slice(0, 16), listeners, s3Credentials };
+  const hashOf = (t: string) => createHash('sha256').update(t).digest('hex').slice(0, 16);
+  return { properties, hash: hashOf(properties), restartHash: hashOf(hashed), live, listeners, s3Credentials };
 }

@@ -63,6 +63,8 @@ export interface DesiredCluster {
   readonly config: RenderedBrokerConfig;
   /** host:port list for clients, reported in status.bootstrapServers. */
   readonly bootstrapServers: string;
+  /** The pod template's strata.dev/config-hash (see RenderOptions.liveConfig). */
+  readonly configHash: string;
 }
 
 /** Env var names of the pod contract; the broker reads STRATA_CONFIG_<KEY> as config keys. */
@@ -144,7 +146,7 @@ function brokerContainer(cluster: StrataCluster, settings: OperatorSettings, con
   };
 }
 
-function statefulSet(cluster: StrataCluster, settings: OperatorSettings, config: RenderedBrokerConfig, replicas: number, existingClaimTemplates: RenderOptions['existingClaimTemplates']): V1StatefulSet {
+function statefulSet(cluster: StrataCluster, settings: OperatorSettings, config: RenderedBrokerConfig, configHash: string, replicas: number, existingClaimTemplates: RenderOptions['existingClaimTemplates']): V1StatefulSet {
   const spec = cluster.spec;
   const names = clusterNames(cluster.metadata.name);
   const selector = brokerSelector(cluster);
@@ -185,7 +187,7 @@ function statefulSet(cluster: StrataCluster, settings: OperatorSettings, config:
           labels: { ...(pod.labels ?? {}), ...commonLabels(cluster), ...selector },
           // A new config hash makes a new revision, which is how the operator sees that running
           // pods have an outdated config and rolls them.
-          annotations: { ...(pod.annotations ?? {}), [ANNOTATION_CONFIG_HASH]: config.hash },
+          annotations: { ...(pod.annotations ?? {}), [ANNOTATION_CONFIG_HASH]: configHash },
         },
         spec: podSpec,
       },
@@ -293,6 +295,10 @@ export interface RenderOptions {
    *  so once the StatefulSet exists they are kept as they are (a new size or class in the spec
    *  reaches no existing claim; volume expansion would have to resize the claims themselves). */
   readonly existingClaimTemplates?: readonly V1PersistentVolumeClaim[];
+  /** The controller applies the broker keys a running broker takes live (live-config.ts) itself,
+   *  so the config hash leaves them out and changing only them rolls no pod. Without it every
+   *  change to the file rolls the brokers, so no change waits for an unrelated restart. */
+  readonly liveConfig?: boolean;
 }
 
 /**
@@ -329,10 +335,11 @@ export function desiredClusterObjects(cluster: StrataCluster, settings: Operator
     metadata: meta(cluster, names.podDisruptionBudget, { [LABEL_COMPONENT]: 'broker' }),
     spec: { maxUnavailable: 1, selector: { matchLabels: brokerSelector(cluster) } },
   };
-  const objects = [serviceAccount, configMap, headless, client, statefulSet(cluster, settings, config, options.replicas ?? cluster.spec.replicas, options.existingClaimTemplates), pdb] as unknown as KubeObject[];
+  const configHash = options.liveConfig === true ? config.restartHash : config.hash;
+  const objects = [serviceAccount, configMap, headless, client, statefulSet(cluster, settings, config, configHash, options.replicas ?? cluster.spec.replicas, options.existingClaimTemplates), pdb] as unknown as KubeObject[];
   if (cluster.spec.metrics?.serviceMonitor === true && caps.serviceMonitor) objects.push(serviceMonitor(cluster));
   if (cluster.spec.metrics?.prometheusRule === true && caps.prometheusRule) objects.push(prometheusRule(cluster));
   const ns = cluster.metadata.namespace ?? 'default';
   const bootstrapServers = config.listeners.map((l) => `${names.clientService}.${ns}.svc.${settings.clusterDomain}:${l.port}`).join(',');
-  return { objects, config, bootstrapServers };
+  return { objects, config, bootstrapServers, configHash };
 }
