@@ -1,8 +1,9 @@
 // AlterConfigs (key 33), v0-2: replaces a topic's whole set of overrides (keys not listed return to
 // the broker default). Every key must be a topic key with a valid value (INVALID_CONFIG naming it);
 // ValidateOnly changes nothing. For the broker (resource name "" for the cluster-wide default, or
-// this broker's id) it replaces that dynamic layer; only the log-level keys can change at run time
-// (INVALID_REQUEST for others), and every topic without its own override follows at once.
+// this broker's id) it replaces that dynamic layer; only the broker keys that are topic config
+// defaults (DYNAMIC_BROKER_KEYS) can change at run time (INVALID_REQUEST for others), and every topic
+// without its own override follows at once.
 import type * as G from '../protocol/generated/index.js';
 import { defaultAlterConfigsResponse } from '../protocol/generated/index.js';
 import { ErrorCode } from '../protocol/error-codes.js';

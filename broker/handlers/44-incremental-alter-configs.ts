@@ -3,7 +3,8 @@
 // (INVALID_CONFIG naming the key). One key twice in a resource, or an unknown operation, is
 // INVALID_REQUEST. ValidateOnly changes nothing. For the broker (resource name "" for the
 // cluster-wide default, or this broker's id) the operations apply to that dynamic layer; only the
-// log-level keys can change at run time (INVALID_REQUEST for others).
+// broker keys that are topic config defaults (DYNAMIC_BROKER_KEYS) can change at run time
+// (INVALID_REQUEST for others).
 import type * as G from '../protocol/generated/index.js';
 import { defaultIncrementalAlterConfigsResponse } from '../protocol/generated/index.js';
 import { ErrorCode } from '../protocol/error-codes.js';
