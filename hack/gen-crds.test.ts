@@ -1,15 +1,23 @@
-// The committed CRDs must be exactly what operator/api/v1alpha1.ts produces: a schema change
-// without regenerating crds/ fails here.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+// The committed CRDs, in crds/ and in the chart's crds/, must be exactly what operator/api/v1alpha1.ts
+// produces: a schema change without regenerating both fails here.
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { crdFiles } from '../operator/api/crds.js';
 import { crdDrift, DEFAULT_CRD_DIRS, writeCrds } from './gen-crds.js';
 
-describe('crds/', () => {
-  it('is what the schemas produce (regenerate with npx tsx hack/gen-crds.ts)', () => {
+describe('crds/ and the chart\'s crds/', () => {
+  it('are what the schemas produce (regenerate with npx tsx hack/gen-crds.ts)', () => {
+    expect(DEFAULT_CRD_DIRS.map((d) => path.relative(path.resolve(import.meta.dirname, '..'), d))).toEqual(['crds', path.join('charts', 'strata-operator', 'crds')]);
     for (const dir of DEFAULT_CRD_DIRS) expect(crdDrift(dir)).toEqual([]);
+  });
+
+  it('hold the same files, byte for byte', () => {
+    const [top, chart] = DEFAULT_CRD_DIRS as [string, string];
+    const yamlIn = (d: string) => readdirSync(d).filter((f) => f.endsWith('.yaml')).sort();
+    expect(yamlIn(chart)).toEqual(yamlIn(top));
+    for (const f of yamlIn(top)) expect(readFileSync(path.join(chart, f), 'utf8'), f).toBe(readFileSync(path.join(top, f), 'utf8'));
   });
 
   it('holds one file per kind', () => {

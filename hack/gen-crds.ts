@@ -1,18 +1,19 @@
-// Writes the CustomResourceDefinitions of the strata.dev API into crds/ from the one schema
-// declaration in operator/api/v1alpha1.ts.
+// Writes the CustomResourceDefinitions of the strata.dev API into crds/ and into the Helm chart's
+// crds/ (charts/strata-operator/crds/) from the one schema declaration in operator/api/v1alpha1.ts.
 //
 //   npx tsx hack/gen-crds.ts [--out DIR]... [--check]
 //
 // --check writes nothing and exits 1 when a committed file differs from what the schemas produce
 // (or is missing, or a stale file is left over); hack/gen-crds.test.ts runs the same comparison in
-// `npm test`. --out may be repeated: the chart's copy of the CRDs will be another output directory.
+// `npm test`. --out may be repeated; without it both default directories are written (checked).
 import { existsSync, mkdirSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { crdFiles } from '../operator/api/crds.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-export const DEFAULT_CRD_DIRS = [path.join(ROOT, 'crds')];
+/** crds/ for `kubectl apply`, and the chart's crds/, which Helm installs before the templates. */
+export const DEFAULT_CRD_DIRS = [path.join(ROOT, 'crds'), path.join(ROOT, 'charts', 'strata-operator', 'crds')];
 
 /** Generated files in `dir` (they end in .yaml); README.md and other files are left alone. */
 function generatedIn(dir: string): string[] {
