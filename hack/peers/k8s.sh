@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the real Kubernetes control plane the operator tests run against, from the Go module proxy
-# (no Docker, no release downloads): kube-apiserver, kube-controller-manager and kube-scheduler,
-# etcd, kwok (fake nodes, so pods reach Running) and helm 3.
+# (no Docker, no release downloads): kube-apiserver, kube-controller-manager, kube-scheduler and
+# kubectl, etcd, kwok (fake nodes, so pods reach Running) and helm 3.
 #
 # k8s.io/kubernetes cannot be `go install`ed: its go.mod requires every staging module at v0.0.0
 # and replaces each with ./staging/src/k8s.io/<name>. A small wrapper module replaces each staging
@@ -15,7 +15,7 @@
 # `nice` so a shared machine stays usable (STRATA_K8S_BUILD_P raises the parallelism).
 #
 # Cache layout (STRATA_PEERS_CACHE, default ~/.cache/strata-peers):
-#   kube-<ver>/bin/{kube-apiserver,kube-controller-manager,kube-scheduler}
+#   kube-<ver>/bin/{kube-apiserver,kube-controller-manager,kube-scheduler,kubectl}
 #   kube-<ver>/src/                       the wrapper module (go.mod, go.sum)
 #   etcd-<ver>/bin/etcd                   etcd-<ver>/src/ its wrapper module
 #   kwok-<ver>/bin/{kwok,kwokctl}
@@ -85,7 +85,7 @@ build_etcd() {
 }
 
 build_kube() {
-  local stamp="k8s.io/kubernetes@v$KUBE_VERSION apiserver,controller-manager,scheduler"
+  local stamp="k8s.io/kubernetes@v$KUBE_VERSION apiserver,controller-manager,scheduler,kubectl"
   is_built "$KUBE_DIR" "$stamp" && return 0
   lock "$KUBE_DIR"
   if ! is_built "$KUBE_DIR" "$stamp"; then
@@ -109,13 +109,15 @@ build_kube() {
       log "kube v$KUBE_VERSION: $count staging modules replaced with $staging; resolving modules (several hundred MB when cold)"
       gobuild get "k8s.io/kubernetes/cmd/kube-apiserver@v$KUBE_VERSION" \
         "k8s.io/kubernetes/cmd/kube-controller-manager@v$KUBE_VERSION" \
-        "k8s.io/kubernetes/cmd/kube-scheduler@v$KUBE_VERSION"
+        "k8s.io/kubernetes/cmd/kube-scheduler@v$KUBE_VERSION" \
+        "k8s.io/kubernetes/cmd/kubectl@v$KUBE_VERSION"
       local ldf="-s -w -X k8s.io/component-base/version.gitVersion=v$KUBE_VERSION"
       ldf="$ldf -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor"
       ldf="$ldf -X k8s.io/component-base/version.gitTreeState=clean"
       local cmd
       # One binary per go build, apiserver first: it is usable (CRD tests) before the others finish.
-      for cmd in kube-apiserver kube-controller-manager kube-scheduler; do
+      # A binary already built at this version is skipped, so adding one rebuilds only that one.
+      for cmd in kube-apiserver kube-controller-manager kube-scheduler kubectl; do
         if [ -x "$KUBE_DIR/bin/$cmd" ] && [ "$(cat "$KUBE_DIR/bin/.$cmd" 2>/dev/null || true)" = "v$KUBE_VERSION" ]; then
           continue
         fi
@@ -128,7 +130,7 @@ build_kube() {
       done
     )
     echo "$stamp" >"$KUBE_DIR/.complete"
-    log "kube v$KUBE_VERSION: all three built in $((SECONDS - started)) s"
+    log "kube v$KUBE_VERSION: all four built in $((SECONDS - started)) s"
   fi
   unlock
 }
@@ -188,7 +190,7 @@ need_go=0
 for c in "${components[@]}"; do
   case "$c" in
     etcd) is_built "$ETCD_DIR" "go.etcd.io/etcd/server/v3@v$ETCD_VERSION" || need_go=1 ;;
-    kube) is_built "$KUBE_DIR" "k8s.io/kubernetes@v$KUBE_VERSION apiserver,controller-manager,scheduler" || need_go=1 ;;
+    kube) is_built "$KUBE_DIR" "k8s.io/kubernetes@v$KUBE_VERSION apiserver,controller-manager,scheduler,kubectl" || need_go=1 ;;
     kwok) is_built "$KWOK_DIR" "sigs.k8s.io/kwok@v$KWOK_VERSION kwok,kwokctl,stages" || need_go=1 ;;
     helm) is_built "$HELM_DIR" "helm.sh/helm/v3@v$HELM_VERSION" || need_go=1 ;;
   esac
@@ -203,4 +205,4 @@ for c in "${components[@]}"; do
 done
 [ "$need_go" -eq 0 ] || log "done in $((SECONDS - total)) s"
 
-echo "[k8s-peers] kube-apiserver=$KUBE_DIR/bin/kube-apiserver kube-controller-manager=$KUBE_DIR/bin/kube-controller-manager kube-scheduler=$KUBE_DIR/bin/kube-scheduler etcd=$ETCD_DIR/bin/etcd kwok=$KWOK_DIR/bin/kwok kwokctl=$KWOK_DIR/bin/kwokctl kwok-stages=$KWOK_DIR/stages helm=$HELM_DIR/bin/helm"
+echo "[k8s-peers] kube-apiserver=$KUBE_DIR/bin/kube-apiserver kube-controller-manager=$KUBE_DIR/bin/kube-controller-manager kube-scheduler=$KUBE_DIR/bin/kube-scheduler kubectl=$KUBE_DIR/bin/kubectl etcd=$ETCD_DIR/bin/etcd kwok=$KWOK_DIR/bin/kwok kwokctl=$KWOK_DIR/bin/kwokctl kwok-stages=$KWOK_DIR/stages helm=$HELM_DIR/bin/helm"

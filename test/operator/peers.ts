@@ -7,6 +7,8 @@ export const KUBE_VERSION = '1.33.13';
 export const ETCD_VERSION = '3.6.16';
 export const KWOK_VERSION = '0.7.0';
 export const HELM_VERSION = '3.21.4';
+/** hack/peers/prometheus-crds.sh caches its CRDs (monitoring.coreos.com). */
+export const PROMETHEUS_OPERATOR_VERSION = '0.85.0';
 
 export const k8sPeers = () => {
   const c = peersCacheDir();
@@ -14,10 +16,12 @@ export const k8sPeers = () => {
     kubeApiserver: path.join(c, `kube-${KUBE_VERSION}`, 'bin', 'kube-apiserver'),
     kubeControllerManager: path.join(c, `kube-${KUBE_VERSION}`, 'bin', 'kube-controller-manager'),
     kubeScheduler: path.join(c, `kube-${KUBE_VERSION}`, 'bin', 'kube-scheduler'),
+    kubectl: path.join(c, `kube-${KUBE_VERSION}`, 'bin', 'kubectl'),
     etcd: path.join(c, `etcd-${ETCD_VERSION}`, 'bin', 'etcd'),
     kwok: path.join(c, `kwok-${KWOK_VERSION}`, 'bin', 'kwok'),
     kwokStages: path.join(c, `kwok-${KWOK_VERSION}`, 'stages'),
     helm: path.join(c, `helm-${HELM_VERSION}`, 'bin', 'helm'),
+    prometheusOperatorCrds: path.join(c, `prometheus-operator-${PROMETHEUS_OPERATOR_VERSION}`, 'crds'),
   };
 };
 
