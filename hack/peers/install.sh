@@ -28,6 +28,8 @@
 #                                        the Kubernetes control plane for the operator
 #                                        tests, built by hack/peers/k8s.sh (its header
 #                                        describes the layout)
+#   prometheus-operator-<ver>/crds/      monitoring.coreos.com CRDs for the chart tests,
+#                                        from hack/peers/prometheus-crds.sh
 # python3-confluent-kafka is a Debian package for /usr/bin/python3 (not
 # whatever python3 is first on PATH).
 # test/golden/clients/paths.ts and test/acceptance/clients/paths.ts compute
@@ -168,6 +170,8 @@ VERSITYGW="$(bash "$ROOT/hack/peers/install-versitygw.sh")"
 K8S_PEERS="skipped"
 if [ "${STRATA_SKIP_K8S_PEERS:-0}" != "1" ]; then
   K8S_PEERS="$(bash "$ROOT/hack/peers/k8s.sh" | sed 's/^\[k8s-peers\] //')"
+  # The Prometheus Operator's CRDs, for the chart's ServiceMonitor and PrometheusRule (no build).
+  K8S_PEERS="$K8S_PEERS prometheus-crds=$(bash "$ROOT/hack/peers/prometheus-crds.sh")"
 fi
 
 echo "[peers] kcat=$(command -v kcat) java-client=$LIB_DIR kafka-tools=$TOOLS_LIB_DIR kafka-ref=$KAFKA_REF_LIB golden-java=$CLASSES_DIR acceptance-java=$ACCEPTANCE_CLASSES_DIR versitygw=$VERSITYGW python=/usr/bin/python3+confluent_kafka k8s: $K8S_PEERS"
