@@ -3,7 +3,8 @@
 // `helm template` renders passes the API server's validation (server-side dry run) with the default
 // values, with the ServiceMonitor, PrometheusRule and dashboards on, and with one watched
 // namespace; `kubectl apply -k deploy/kustomize` installs the CRDs and the operator for real; and
-// the examples pass a server-side dry run once the CRDs are in.
+// the examples pass a server-side dry run once the CRDs are in; and `helm install` of the chart
+// with everything on succeeds against the server's real version, then uninstalls cleanly.
 import * as k8s from '@kubernetes/client-node';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
@@ -34,9 +35,20 @@ async function dryRun(yaml: string, ...args: string[]): Promise<string[]> {
   return r.stdout.split('\n').filter((l) => l !== '');
 }
 
+const ESTABLISHED_TIMEOUT_MS = 60_000;
+
+/** Waits for the CRDs' Established condition. Polled through the API, not kubectl wait: that one
+ *  fails outright while a fresh CRD has no status.conditions yet. */
 async function established(...crds: string[]) {
-  const w = await kubectl(['wait', '--for=condition=Established', '--timeout=60s', ...crds.map((c) => `crd/${c}`)]);
-  if (w.code !== 0) throw new Error(`CRDs not established: ${w.stderr}`);
+  const deadline = Date.now() + ESTABLISHED_TIMEOUT_MS;
+  for (const name of crds) {
+    for (;;) {
+      const crd = (await api.read({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name } })) as k8s.V1CustomResourceDefinition;
+      if (crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) break;
+      if (Date.now() > deadline) throw new Error(`crd/${name} not Established within ${ESTABLISHED_TIMEOUT_MS} ms: ${JSON.stringify(crd.status)}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
 }
 
 beforeAll(async () => {
@@ -163,5 +175,35 @@ describe('examples/', () => {
       objects.push(...r.stdout.split('\n').filter((l) => l !== ''));
     }
     expect(objects).toEqual(['stratacluster.strata.dev/events', 'secret/archive-s3', 'stratacluster.strata.dev/archive', 'stratatopic.strata.dev/orders']);
+  });
+});
+
+describe('helm install', () => {
+  it('installs the chart with everything on (kubeVersion checked against the server\'s /version), prints the notes, and uninstalls', async () => {
+    const helm = (args: string[]) => runProcess(peers.helm, ['--kubeconfig', cp.kubeConfigFile, ...args], { timeoutMs: 120_000 });
+    const set = 'serviceMonitor.enabled=true,prometheusRule.enabled=true,dashboards.enabled=true';
+    const r = await helm(['install', 'strata', path.join(REPO_ROOT, 'charts', 'strata-operator'), '--namespace', 'helm-test', '--create-namespace', '--set', set]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/STATUS: deployed/);
+    expect(r.stdout).toContain('kubectl -n helm-test rollout status deployment/strata-strata-operator');
+    for (const [apiVersion, kind, name] of [
+      ['apps/v1', 'Deployment', 'strata-strata-operator'],
+      ['monitoring.coreos.com/v1', 'ServiceMonitor', 'strata-strata-operator'],
+      ['monitoring.coreos.com/v1', 'PrometheusRule', 'strata-strata-operator'],
+      ['v1', 'ConfigMap', 'strata-strata-operator-strata-consumer-lag'],
+    ] as const) {
+      const o = await api.read({ apiVersion, kind, metadata: { name, namespace: 'helm-test' } });
+      expect(o.metadata?.labels?.['app.kubernetes.io/instance'], kind).toBe('strata');
+    }
+    // A Kubernetes older than the chart's kubeVersion is refused (helm install takes the version from
+    // the server; template takes it as a flag).
+    const old = await helm(['template', 'old', path.join(REPO_ROOT, 'charts', 'strata-operator'), '--kube-version', '1.27.0']);
+    expect(old.code).not.toBe(0);
+    expect(old.stderr).toMatch(/chart requires kubeVersion: >=1\.28\.0-0 which is incompatible with Kubernetes v1\.27\.0/);
+    const u = await helm(['uninstall', 'strata', '--namespace', 'helm-test', '--wait']);
+    expect(u.code, u.stderr).toBe(0);
+    await expect(api.read({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'strata-strata-operator', namespace: 'helm-test' } })).rejects.toThrow(/404|not found/i);
+    // Helm never deletes what it installed from crds/.
+    await established('strataclusters.strata.dev');
   });
 });
