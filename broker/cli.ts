@@ -20,6 +20,7 @@ Usage:
 
 Commands:
   broker     run a broker
+  rack-init  the init container of a broker pod with rack awareness (Kubernetes)
   version    print the version
 
 Run 'strata broker --help' for the broker's options.
@@ -157,8 +158,13 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     case 'broker':
       return runBroker(rest);
+    case 'rack-init': {
+      // Loaded only for this command: a broker's start-up does not pay for it.
+      const { runRackInit } = await import('../operator/pod/rack-init.js');
+      return runRackInit(rest, { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) });
+    }
     default:
-      process.stderr.write(`strata: unknown command '${command}'; commands: broker, version (see strata --help)\n`);
+      process.stderr.write(`strata: unknown command '${command}'; commands: broker, rack-init, version (see strata --help)\n`);
       return 2;
   }
 }

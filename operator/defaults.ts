@@ -21,6 +21,13 @@ export const DATA_MOUNT_DIR = '/var/lib/strata';
 /** The log directory is a subdirectory of the volume: a fresh filesystem's lost+found sits in the
  *  volume's root and is no partition directory. */
 export const LOG_DIR = `${DATA_MOUNT_DIR}/data`;
+/** With spec.rack: where the pod's own annotations appear (a downward API volume), and the emptyDir
+ *  where the rack-init container writes the config the broker then reads (operator/pod/rack-init.ts). */
+export const PODINFO_MOUNT_DIR = '/etc/strata-podinfo';
+export const RACK_CONFIG_DIR = '/var/run/strata';
+/** How long rack-init waits for the operator's annotation before exiting 1 (and being restarted). */
+export const RACK_INIT_TIMEOUT_SECONDS = 600;
+
 /** The image runs as this user; fsGroup makes the volume writable to it. */
 export const BROKER_UID = 1000;
 

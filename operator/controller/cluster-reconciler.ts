@@ -21,7 +21,8 @@ import { ApplyError, applyObjects } from '../kube/apply.js';
 import { describeLivePlan } from '../reconcile/live-config.js';
 import { InvalidSpecError } from '../reconcile/broker-config.js';
 import { desiredClusterObjects, type Capabilities } from '../reconcile/cluster.js';
-import { ANNOTATION_CONFIG_HASH, brokerSelector, clusterNames } from '../reconcile/names.js';
+import { ANNOTATION_CONFIG_HASH, brokerSelector, clusterNames, selectorText } from '../reconcile/names.js';
+import { ANNOTATION_RACK, nodesToRead, rackSteps, type RackPod } from '../reconcile/rack.js';
 import { nextRestart, type ObservedPod, type RollDecision, type RollInput } from '../reconcile/roll.js';
 import { clusterStatus, scaleDownCheck, type ObservedStatefulSet, type ReconcileOutcome } from '../reconcile/status.js';
 import type { LiveConfigApplier } from './brokers.js';
@@ -114,6 +115,8 @@ export class ClusterReconciler {
       throw new TerminalError(`${key}: ${invalid.field}: ${invalid.message}`, { cause: e });
     }
 
+    const rackWaiting = cluster.spec.rack === undefined ? false : await this.#assignRacks(cluster, cluster.spec.rack.topologyKey);
+
     const observed = await this.#readStatefulSet(namespace, names.statefulSet);
     let roll: RollDecision = { action: 'wait', reason: 'the StatefulSet controller has not seen the latest template yet' };
     let observedSts: ObservedStatefulSet | undefined;
@@ -145,8 +148,47 @@ export class ClusterReconciler {
     const ready = status.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
     const stalled = status.conditions?.find((c) => c.type === 'Stalled')?.status === 'True';
     // A stalled scale-down or roll waits for the spec or the brokers; look again, less often.
-    if (liveFailed) return { requeueAfterMs: PROGRESS_REQUEUE_MS };
+    if (liveFailed || rackWaiting) return { requeueAfterMs: PROGRESS_REQUEUE_MS };
     return ready ? {} : { requeueAfterMs: stalled ? PROGRESS_REQUEUE_MS * 6 : PROGRESS_REQUEUE_MS };
+  }
+
+  /**
+   * Rack awareness: copies the rack label of each scheduled broker pod's node onto the pod
+   * (annotation strata.dev/rack), which its rack-init container waits for (reconcile/rack.ts).
+   * True while a pod waits because its node lacks the label (a Warning Event says which).
+   */
+  async #assignRacks(cluster: StrataCluster, topologyKey: string): Promise<boolean> {
+    const namespace = cluster.metadata.namespace!;
+    const list = await this.#core.listNamespacedPod({ namespace, labelSelector: selectorText(cluster) });
+    const pods: RackPod[] = list.items.map((p) => ({
+      name: p.metadata!.name!,
+      nodeName: p.spec?.nodeName,
+      rack: p.metadata?.annotations?.[ANNOTATION_RACK],
+      terminating: p.metadata?.deletionTimestamp !== undefined,
+    }));
+    const labels = new Map<string, Record<string, string> | undefined>();
+    for (const node of nodesToRead(pods)) {
+      try {
+        labels.set(node, (await this.#core.readNode({ name: node })).metadata?.labels ?? {});
+      } catch (e) {
+        if (STATUS_OF(e) !== 404) throw e;
+        labels.set(node, undefined);
+      }
+    }
+    const steps = rackSteps(pods, labels, topologyKey);
+    for (const step of steps) {
+      if (step.action === 'missing') continue;
+      await this.#core.patchNamespacedPod(
+        { namespace, name: step.pod, body: { metadata: { annotations: { [ANNOTATION_RACK]: step.rack } } } },
+        k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+      );
+    }
+    const missing = steps.filter((s) => s.action === 'missing');
+    if (missing.length > 0) {
+      const what = missing.map((m) => `${m.pod} on node ${m.node}`).join(', ');
+      await this.#event(cluster, 'Warning', 'RackLabelMissing', 'AssignRack', `spec.rack.topologyKey ${topologyKey} is not a label of the node of ${what}; the broker waits in its rack-init container until it is`);
+    }
+    return missing.length > 0;
   }
 
   /** The live keys to every ready broker; true when a broker could not take them (tried again). */

@@ -178,8 +178,25 @@ describe('desiredClusterObjects', () => {
     });
   });
 
+  it('with spec.rack, starts each pod with rack-init, which writes the config the broker then reads', () => {
+    const plain = find<V1StatefulSet>(render({ replicas: 1 }).objects, 'StatefulSet').spec!.template.spec!;
+    expect(plain.initContainers).toBeUndefined();
+    expect(plain.containers[0]!.args).toEqual(['broker', '--config', '/etc/strata/server.properties']);
+    const pod = find<V1StatefulSet>(render({ replicas: 1, rack: { topologyKey: 'topology.kubernetes.io/zone' } }).objects, 'StatefulSet').spec!.template.spec!;
+    const init = pod.initContainers![0]!;
+    expect(init.name).toBe('rack-init');
+    expect(init.image).toBe(pod.containers[0]!.image);
+    expect(init.args).toEqual(['rack-init', '--annotations', '/etc/strata-podinfo/annotations', '--config', '/etc/strata/server.properties', '--out', '/var/run/strata/server.properties', '--timeout-seconds', '600']);
+    expect(pod.containers[0]!.args).toEqual(['broker', '--config', '/var/run/strata/server.properties']);
+    expect(pod.containers[0]!.volumeMounts).toContainEqual({ name: 'rack-config', mountPath: '/var/run/strata', readOnly: true });
+    expect(init.volumeMounts).toContainEqual({ name: 'rack-config', mountPath: '/var/run/strata' });
+    expect(pod.volumes).toContainEqual({ name: 'podinfo', downwardAPI: { items: [{ path: 'annotations', fieldRef: { fieldPath: 'metadata.annotations' } }] } });
+    expect(pod.volumes).toContainEqual({ name: 'rack-config', emptyDir: {} });
+    // Brokers still get no API credentials: the operator reads the node, not the pod.
+    expect(pod.automountServiceAccountToken).toBe(false);
+  });
+
   it('refuses what it cannot render with the field at fault', () => {
-    expect(() => render({ replicas: 1, rack: { topologyKey: 'topology.kubernetes.io/zone' } })).toThrow(/^spec\.rack: /);
     expect(() => desiredClusterObjects(storedCluster({ replicas: 1 }, 'x'.repeat(41)), SETTINGS, NONE)).toThrow(/^metadata\.name: /);
     const noUid = storedCluster({ replicas: 1 });
     delete noUid.metadata.uid;

@@ -14,7 +14,10 @@
 //     broker's S3 client reads;
 //   - data on the PersistentVolumeClaim at /var/lib/strata (log.dirs=/var/lib/strata/data);
 //   - readiness = /readyz (the Kafka listeners accept requests); liveness = /healthz, checked only
-//     after a start-up probe that allows an hour of log recovery.
+//     after a start-up probe that allows an hour of log recovery;
+//   - with spec.rack, broker.rack = the label spec.rack.topologyKey of the pod's node: the operator
+//     copies it onto the pod (annotation strata.dev/rack) and the rack-init container adds it to a
+//     copy of server.properties, which the broker reads instead (operator/pod/rack-init.ts).
 import type {
   V1ConfigMap,
   V1Container,
@@ -36,7 +39,10 @@ import {
   DEFAULT_STORAGE_SIZE,
   DEFAULT_TERMINATION_GRACE_SECONDS,
   HTTP_PORT,
+  PODINFO_MOUNT_DIR,
   PROBES,
+  RACK_CONFIG_DIR,
+  RACK_INIT_TIMEOUT_SECONDS,
   type OperatorSettings,
 } from '../defaults.js';
 import { InvalidSpecError, renderBrokerConfig, type RenderedBrokerConfig } from './broker-config.js';
@@ -126,8 +132,8 @@ function brokerContainer(cluster: StrataCluster, settings: OperatorSettings, con
     name: 'broker',
     image: spec.image ?? settings.image,
     ...(spec.imagePullPolicy === undefined ? {} : { imagePullPolicy: spec.imagePullPolicy }),
-    // The image's entrypoint is `strata`.
-    args: ['broker', '--config', `${CONFIG_MOUNT_DIR}/${CONFIG_FILE_NAME}`],
+    // The image's entrypoint is `strata`. With rack awareness the broker reads rack-init's copy.
+    args: ['broker', '--config', spec.rack === undefined ? `${CONFIG_MOUNT_DIR}/${CONFIG_FILE_NAME}` : `${RACK_CONFIG_DIR}/${CONFIG_FILE_NAME}`],
     env: brokerEnv(cluster, settings, config),
     ports: [
       ...config.listeners.map((l, i) => ({ name: listenerPortName(i), containerPort: l.port, protocol: 'TCP' })),
@@ -141,8 +147,43 @@ function brokerContainer(cluster: StrataCluster, settings: OperatorSettings, con
       { name: 'config', mountPath: CONFIG_MOUNT_DIR, readOnly: true },
       { name: clusterNames(cluster.metadata.name).dataVolume, mountPath: DATA_MOUNT_DIR },
       { name: 'tmp', mountPath: '/tmp' },
+      ...(spec.rack === undefined ? [] : [{ name: 'rack-config', mountPath: RACK_CONFIG_DIR, readOnly: true }]),
     ],
-    securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
+    securityContext: CONTAINER_SECURITY,
+  };
+}
+
+const CONTAINER_SECURITY = { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } };
+
+/**
+ * With spec.rack: waits for the operator to copy the node's rack label onto the pod (annotation
+ * strata.dev/rack, seen through a downward API volume), then writes the broker's config with
+ * broker.rack added (operator/pod/rack-init.ts says why it works this way).
+ */
+function rackInitContainer(cluster: StrataCluster, settings: OperatorSettings): V1Container {
+  const spec = cluster.spec;
+  return {
+    name: 'rack-init',
+    image: spec.image ?? settings.image,
+    ...(spec.imagePullPolicy === undefined ? {} : { imagePullPolicy: spec.imagePullPolicy }),
+    args: [
+      'rack-init',
+      '--annotations',
+      `${PODINFO_MOUNT_DIR}/annotations`,
+      '--config',
+      `${CONFIG_MOUNT_DIR}/${CONFIG_FILE_NAME}`,
+      '--out',
+      `${RACK_CONFIG_DIR}/${CONFIG_FILE_NAME}`,
+      '--timeout-seconds',
+      String(RACK_INIT_TIMEOUT_SECONDS),
+    ],
+    volumeMounts: [
+      { name: 'config', mountPath: CONFIG_MOUNT_DIR, readOnly: true },
+      { name: 'podinfo', mountPath: PODINFO_MOUNT_DIR, readOnly: true },
+      { name: 'rack-config', mountPath: RACK_CONFIG_DIR },
+    ],
+    resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { memory: '64Mi' } },
+    securityContext: CONTAINER_SECURITY,
   };
 }
 
@@ -157,10 +198,17 @@ function statefulSet(cluster: StrataCluster, settings: OperatorSettings, config:
     automountServiceAccountToken: false,
     terminationGracePeriodSeconds: pod.terminationGracePeriodSeconds ?? DEFAULT_TERMINATION_GRACE_SECONDS,
     securityContext: { runAsNonRoot: true, runAsUser: BROKER_UID, runAsGroup: BROKER_UID, fsGroup: BROKER_UID, seccompProfile: { type: 'RuntimeDefault' } },
+    ...(spec.rack === undefined ? {} : { initContainers: [rackInitContainer(cluster, settings)] }),
     containers: [brokerContainer(cluster, settings, config)],
     volumes: [
       { name: 'config', configMap: { name: names.configMap } },
       { name: 'tmp', emptyDir: {} },
+      ...(spec.rack === undefined
+        ? []
+        : [
+            { name: 'podinfo', downwardAPI: { items: [{ path: 'annotations', fieldRef: { fieldPath: 'metadata.annotations' } }] } },
+            { name: 'rack-config', emptyDir: {} },
+          ]),
     ],
   };
   if (pod.affinity !== undefined) podSpec.affinity = pod.affinity as V1PodSpec['affinity'];
@@ -308,11 +356,6 @@ export interface RenderOptions {
 export function desiredClusterObjects(cluster: StrataCluster, settings: OperatorSettings, caps: Capabilities, options: RenderOptions = {}): DesiredCluster {
   if (cluster.metadata.name.length > CLUSTER_NAME_MAX) {
     throw new InvalidSpecError('metadata.name', `is ${cluster.metadata.name.length} characters; a cluster name may have at most ${CLUSTER_NAME_MAX}`);
-  }
-  if (cluster.spec.rack !== undefined) {
-    // Pods cannot read their node's labels through the downward API; this needs an init container
-    // with read access to nodes, which does not exist yet. Refuse rather than ignore it.
-    throw new InvalidSpecError('spec.rack', 'rack awareness is not supported by this operator version yet');
   }
   const config = renderBrokerConfig(cluster);
   const names = clusterNames(cluster.metadata.name);
