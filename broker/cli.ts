@@ -20,9 +20,10 @@ Usage:
 
 Commands:
   broker     run a broker
+  operator   run the Kubernetes operator
   version    print the version
 
-Run 'strata broker --help' for the broker's options.
+Run 'strata broker --help' or 'strata operator --help' for their options.
 `;
 
 const BROKER_HELP = `Usage: strata broker [--config FILE] [--override KEY=VALUE]...
@@ -157,8 +158,11 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     case 'broker':
       return runBroker(rest);
+    case 'operator':
+      // Loaded only for this command: the broker never loads the Kubernetes client.
+      return (await import('../operator/process/main.js')).runOperator(rest, VERSION);
     default:
-      process.stderr.write(`strata: unknown command '${command}'; commands: broker, version (see strata --help)\n`);
+      process.stderr.write(`strata: unknown command '${command}'; commands: broker, operator, version (see strata --help)\n`);
       return 2;
   }
 }
@@ -166,9 +170,9 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
-    // A stopped broker has closed its listeners and logs; exit now rather than wait on a library's
-    // stray handle.
-    if (process.argv[2] === 'broker') process.exit(code);
+    // A stopped broker (or operator) has closed its listeners and logs; exit now rather than wait
+    // on a library's stray handle.
+    if (process.argv[2] === 'broker' || process.argv[2] === 'operator') process.exit(code);
   },
   (e: unknown) => {
     process.stderr.write(`strata: ${(e as Error).stack ?? String(e)}\n`);
