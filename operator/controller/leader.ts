@@ -203,7 +203,7 @@ export class LeaderElector {
         await this.#api.createNamespacedLease({ namespace, body: { metadata: { name, namespace }, spec: leaseSpecOf(d.record) } });
       } else {
         // The resourceVersion read above: a concurrent writer makes this a 409.
-        await this.#api.replaceNamespacedLease({ namespace, name, body: { metadata: { ...lease!.metadata, name, namespace }, spec: leaseSpecOf(d.record) } });
+        await this.#api.replaceNamespacedLease({ namespace, name, body: { metadata: { name, namespace, resourceVersion: lease!.metadata!.resourceVersion! }, spec: leaseSpecOf(d.record) } });
       }
     } catch (e) {
       const status = STATUS_OF(e);
@@ -230,7 +230,7 @@ export class LeaderElector {
       if (lease.spec?.holderIdentity !== identity) return;
       const now = this.#now();
       const record: LeaseRecord = { ...leaseRecordOf(lease), holderIdentity: undefined, leaseDurationSeconds: 1, renewTimeMs: now };
-      await this.#api.replaceNamespacedLease({ namespace, name, body: { metadata: lease.metadata!, spec: leaseSpecOf(record) } });
+      await this.#api.replaceNamespacedLease({ namespace, name, body: { metadata: { name, namespace, resourceVersion: lease.metadata!.resourceVersion! }, spec: leaseSpecOf(record) } });
       this.#o.log.info('released the leader lease', { lease: `${namespace}/${name}`, identity });
     } catch (e) {
       // It expires by itself within the lease duration.
