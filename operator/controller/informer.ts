@@ -58,6 +58,12 @@ export function watchPath(s: InformerSource): string {
   return `${base}${s.namespace === undefined ? '' : `/namespaces/${encodeURIComponent(s.namespace)}`}/${s.plural}`;
 }
 
+/** The resource as kubectl names it: "pods", "statefulsets.apps", "strataclusters.strata.dev". */
+export function resourceName(s: InformerSource): string {
+  const slash = s.apiVersion.indexOf('/');
+  return slash < 0 ? s.plural : `${s.plural}.${s.apiVersion.slice(0, slash)}`;
+}
+
 export function describeSource(s: InformerSource): string {
   return `${s.plural}.${s.apiVersion}${s.namespace === undefined ? '' : ` in ${s.namespace}`}${s.labelSelector === undefined ? '' : ` (${s.labelSelector})`}`;
 }

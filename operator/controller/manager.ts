@@ -16,7 +16,7 @@
 // again is how it notices what no Kubernetes event reports. Reconciles are levels; this costs reads.
 import type * as k8s from '@kubernetes/client-node';
 import type { Logger } from '../../broker/observability/logger.js';
-import { describeSource, Informer, type InformerSource } from './informer.js';
+import { describeSource, Informer, resourceName, type InformerSource } from './informer.js';
 import { WorkQueue } from './queue.js';
 import { runWorker, TerminalError, type Reconcile } from './worker.js';
 
@@ -91,7 +91,7 @@ export class Manager {
         informer = new Informer({ kubeConfig: this.#o.kubeConfig, source, log: this.#o.log.child({ informer: describeSource(source) }) });
         this.#informers.set(id, informer);
         const inf = informer;
-        inf.onEvent((type) => this.#o.observer?.watchEvent?.(describeSource(inf.source), type));
+        inf.onEvent((type) => this.#o.observer?.watchEvent?.(resourceName(inf.source), type));
       }
       running.informers.push(informer);
       informer.onEvent((_type, obj) => {

@@ -234,7 +234,7 @@ describe('strata operator', () => {
     expect(sample(m.body, 'strata_operator_reconcile_duration_seconds_count{controller="strataclusters"}')).toBe(reconciles(m.body));
     expect(sample(m.body, 'strata_operator_queue_depth{controller="strataclusters"}')).toBeGreaterThanOrEqual(0);
     expect(m.body).toMatch(/^process_cpu_user_seconds_total /m);
-    expect(m.body).toMatch(/^strata_operator_watch_events_total\{resource="pods\.v1 \(strata\.dev\/cluster\)",type="update"\} \d+/m);
+    expect(m.body).toMatch(/^strata_operator_watch_events_total\{resource="pods",type="update"\} \d+/m);
     const h = await first.get('/healthz');
     expect(h).toEqual({ status: 200, body: JSON.stringify({ status: 'ok' }) });
     const r = await first.get('/readyz');
@@ -256,7 +256,7 @@ describe('strata operator', () => {
     await until('the leader reconciling the touched cluster', async () => (reconciles((await first.get('/metrics')).body) > leaderBefore ? true : undefined));
     await until('the standby seeing the change', async () => {
       const m = (await standby.get('/metrics')).body;
-      return (sample(m, 'strata_operator_watch_events_total{resource="strataclusters.strata.dev/v1alpha1",type="update"}') ?? 0) > 0 ? true : undefined;
+      return (sample(m, 'strata_operator_watch_events_total{resource="strataclusters.strata.dev",type="update"}') ?? 0) > 0 ? true : undefined;
     });
     const standbyMetrics = (await standby.get('/metrics')).body;
     expect(reconciles(standbyMetrics)).toBe(0);
