@@ -14,9 +14,9 @@
 // Every resyncMs every cached object's keys are queued again. 5 minutes is far shorter than
 // controller-runtime's default (10 hours): the operator cannot watch a broker's own state, so looking
 // again is how it notices what no Kubernetes event reports. Reconciles are levels; this costs reads.
-import type * as k8s from '@kubernetes/client-node';
+import { ApiException, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from '../../broker/observability/logger.js';
-import { describeSource, Informer, resourceName, type InformerSource } from './informer.js';
+import { Informer, resourceName, type InformerSource } from './informer.js';
 import { WorkQueue } from './queue.js';
 import { runWorker, TerminalError, type Reconcile } from './worker.js';
 
@@ -30,7 +30,7 @@ export interface ControllerWatch {
   /** What to watch; the manager fills in the namespace it watches. */
   readonly source: Omit<InformerSource, 'namespace'>;
   /** The keys ("namespace/name") of the controller's resources an event on `obj` concerns. */
-  readonly keys: (obj: k8s.KubernetesObject) => readonly string[];
+  readonly keys: (obj: KubernetesObject) => readonly string[];
 }
 
 export interface ControllerDefinition {
@@ -47,7 +47,7 @@ export interface ManagerObserver {
 }
 
 export interface ManagerOptions {
-  readonly kubeConfig: k8s.KubeConfig;
+  readonly kubeConfig: KubeConfig;
   /** undefined: every namespace. */
   readonly namespace?: string | undefined;
   readonly workers?: number;
@@ -88,7 +88,7 @@ export class Manager {
       const id = `${source.apiVersion}/${source.plural}?${source.labelSelector ?? ''}`;
       let informer = this.#informers.get(id);
       if (informer === undefined) {
-        informer = new Informer({ kubeConfig: this.#o.kubeConfig, source, log: this.#o.log.child({ informer: describeSource(source) }) });
+        informer = new Informer({ kubeConfig: this.#o.kubeConfig, source, log: this.#o.log });
         this.#informers.set(id, informer);
         const inf = informer;
         inf.onEvent((type) => this.#o.observer?.watchEvent?.(resourceName(inf.source), type));
@@ -164,7 +164,12 @@ export class Manager {
       for (let i = 0; i < n; i++) {
         c.workers.push(
           runWorker(c.queue, reconcile, {
-            onError: (key, error, retryInMs) => log.warn(retryInMs === null ? 'reconcile failed; waiting for a change' : 'reconcile failed; retrying', { key, err: error, retryInMs }),
+            onError: (key, error, retryInMs) => {
+              // A conflict means the resource changed under the reconcile (a user's edit, a status
+              // write racing a spec change); the retry reads it afresh. Normal, so not a warning.
+              if (error instanceof ApiException && error.code === 409) log.info('reconcile conflicted with a concurrent change; retrying', { key, retryInMs });
+              else log.warn(retryInMs === null ? 'reconcile failed; waiting for a change' : 'reconcile failed; retrying', { key, err: error, retryInMs });
+            },
           }),
         );
       }

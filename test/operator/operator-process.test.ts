@@ -5,7 +5,8 @@
 //   - a spec.config change reaches the ConfigMap and rolls the pods;
 //   - /metrics counts reconciles and shows the leader gauge, /healthz and /readyz answer;
 //   - a second operator waits as a standby (it watches, but does not reconcile); SIGKILL of the
-//     leader lets it take the Lease and reconcile the next change; SIGTERM releases the Lease.
+//     leader lets it take the Lease and reconcile the next change; SIGTERM releases the Lease;
+//   - a leader whose Lease another candidate took exits 1.
 // bin/strata runs dist/: `npm run build` first.
 import * as k8s from '@kubernetes/client-node';
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -283,5 +284,18 @@ describe('strata operator', () => {
     expect(lease.spec?.holderIdentity).toBeUndefined();
     expect(lease.spec?.leaseDurationSeconds).toBe(1);
     expect(leader.logs.map((l) => l.msg)).toEqual(expect.arrayContaining(['signal received, shutting down', 'released the leader lease', 'operator stopped']));
+  });
+
+  it('exits 1 when another candidate takes the Lease from under it', async () => {
+    const third = await startOperator('third');
+    second = third;
+    // The released lease is free at once.
+    await until('the third operator holding the Lease', async () => ((await leaseHolder()) === third.identity ? true : undefined));
+    const lease = await coordination.readNamespacedLease({ namespace: LEASE_NS, name: LEASE });
+    await coordination.replaceNamespacedLease({ namespace: LEASE_NS, name: LEASE, body: { metadata: { name: LEASE, namespace: LEASE_NS, resourceVersion: lease.metadata!.resourceVersion! }, spec: { ...lease.spec, holderIdentity: 'intruder' } } });
+    const code = await Promise.race([third.exited, new Promise((r) => setTimeout(() => r('still running'), WAIT_MS))]);
+    expect(code).toBe(1);
+    expect(third.logs.find((l) => l.msg === 'lost the leader lease')).toMatchObject({ reason: 'another candidate holds the lease' });
+    expect(await leaseHolder()).toBe('intruder');
   });
 });
