@@ -13,7 +13,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Condition, StrataCluster } from '../../operator/api/v1alpha1.js';
-import { REPO_ROOT } from '../broker/harness.js';
+import { REPO_ROOT, runStrata } from '../broker/harness.js';
 import { prepareForClusters, startControlPlane, type ControlPlane } from './control-plane.js';
 import { nodesProblem } from './peers.js';
 
@@ -178,6 +178,15 @@ afterAll(async () => {
 });
 
 describe('strata operator', () => {
+  it('explains its flags, and refuses a bad one naming it', async () => {
+    const help = await runStrata(['operator', '--help']);
+    expect(help.code).toBe(0);
+    for (const flag of ['--kubeconfig', '--namespace', '--lease-namespace', '--http-listener', '--workers', '--image', '--cluster-domain']) expect(help.stdout).toContain(flag);
+    const bad = await runStrata(['operator', '--kubeconfig', cp.kubeConfigFile, '--http-listener', 'nowhere']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^strata operator: --http-listener: 'nowhere' is not host:port/);
+  });
+
   it('takes the Lease and brings a new cluster to Ready from its watches alone', async () => {
     await until('the first operator holding the Lease', async () => ((await leaseHolder()) === first.identity ? true : undefined));
     await custom.createNamespacedCustomObject({
