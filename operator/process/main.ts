@@ -1,6 +1,7 @@
 // `strata operator`: the operator process. It wires the parts of ../controller/ together:
 //
-//   informers (every replica) -> work queues -> workers (the leader only) -> ClusterReconciler
+//   informers (every replica) -> work queues -> workers (the leader only) -> ClusterReconciler and
+//     TopicReconciler (the brokers asked through the Kafka admin client of ../kafka/)
 //   LeaderElector on a Lease: becoming the leader starts the workers; losing the lease exits 1
 //     (the kubelet restarts the pod, which comes back as a standby), because a reconcile in flight
 //     cannot be called back and the new leader must be the only writer;
@@ -19,9 +20,13 @@ import { formatHostPort, parseHostPort, type HostPort } from '../../broker/confi
 import { createLogger, type Logger, type LogLevel } from '../../broker/observability/logger.js';
 import { CapabilitiesCache } from '../controller/capabilities.js';
 import { clusterController } from '../controller/cluster-controller.js';
+import type { StrataCluster } from '../api/v1alpha1.js';
+import { liveConfigOnBrokers, podAddressOf, replicasHeldByBrokers } from '../controller/brokers.js';
 import { ClusterReconciler } from '../controller/cluster-reconciler.js';
 import { LeaderElector } from '../controller/leader.js';
 import { Manager, WORKERS_DEFAULT, WORKERS_MAX } from '../controller/manager.js';
+import { TopicReconciler } from '../controller/topic-reconciler.js';
+import { topicController } from '../controller/topic-controller.js';
 import { DEFAULT_BROKER_IMAGE_REPOSITORY, DEFAULT_CLUSTER_DOMAIN, type OperatorSettings } from '../defaults.js';
 import { startOperatorHttp } from './http.js';
 import { OperatorMetrics } from './metrics.js';
@@ -37,7 +42,7 @@ const DNS_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?
 export const OPERATOR_HELP = `Usage: strata operator [options]
 
 Runs the Strata operator: watches StrataCluster resources (and the StatefulSets, pods, ConfigMaps
-and Services they own) and reconciles them. Several replicas may run; one holds a
+and Services they own) and StrataTopic resources, and reconciles them. Several replicas may run; one holds a
 coordination.k8s.io Lease and reconciles, the others wait as standbys. SIGTERM or SIGINT stops it
 cleanly: reconciles in flight finish, the Lease is released, and it exits 0. It exits 1 if it
 loses the Lease. Logs are JSON lines on stdout.
@@ -181,7 +186,9 @@ export async function runOperator(argv: string[], version: string): Promise<numb
     return 2;
   }
   const { kubeConfig } = loaded;
-  const identity = `${hostname()}_${randomBytes(6).toString('hex')}`;
+  // The pod's name (POD_NAME from the downward API, else the host name, which is the pod's name in
+  // a pod) and a random suffix, so a restarted process never mistakes the old lease for its own.
+  const identity = `${process.env.POD_NAME || hostname()}_${randomBytes(6).toString('hex')}`;
   const leaseNamespace = leaseNamespaceOf(args);
   log.info('operator starting', {
     version,
@@ -204,13 +211,23 @@ export async function runOperator(argv: string[], version: string): Promise<numb
     observer: { reconciled: (c, r, s) => metrics?.reconciled(c, r, s), watchEvent: (res, t) => metrics?.watchEvent(res, t) },
   });
   const capabilities = new CapabilitiesCache({ kubeConfig, log, onChange: () => manager.resync() });
+  // The brokers are asked (partition replicas before a scale-down, live config) at their pods'
+  // stable names; topics through each cluster's client Service.
+  const brokers = {
+    addressOf: podAddressOf(args.settings),
+    onError: (c: StrataCluster, ordinal: number, e: unknown) => log.info('a broker could not be asked', { cluster: `${c.metadata.namespace}/${c.metadata.name}`, ordinal, err: e }),
+  };
   const clusters = new ClusterReconciler({
     kubeConfig,
     settings: args.settings,
     capabilities: () => capabilities.get(),
+    replicasHeld: replicasHeldByBrokers(brokers),
+    liveConfig: liveConfigOnBrokers(brokers),
     onEventError: (e) => log.warn('recording an Event failed', { err: e }),
   });
+  const topics = new TopicReconciler({ kubeConfig, settings: args.settings });
   manager.add(clusterController((key) => clusters.reconcile(key)));
+  manager.add(topicController((key) => topics.reconcile(key)));
   metrics = new OperatorMetrics(() => manager.queueDepths(), manager.controllerNames);
   const m = metrics;
 

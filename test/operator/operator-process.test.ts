@@ -238,9 +238,13 @@ describe('strata operator', () => {
     const m = await first.get('/metrics');
     expect(m.status).toBe(200);
     expect(sample(m.body, 'strata_operator_leader')).toBe(1);
-    expect(sample(m.body, 'strata_operator_reconcile_total{controller="strataclusters",result="success"}')).toBeGreaterThan(0);
-    // The roll polled: reconciles that asked to be called again.
+    // kwok's pods run no broker, so the live-config step cannot reach them and each reconcile asks
+    // to be called again (as the roll's did): requeues, and a success series that exists.
     expect(sample(m.body, 'strata_operator_reconcile_total{controller="strataclusters",result="requeue"}')).toBeGreaterThan(0);
+    expect(sample(m.body, 'strata_operator_reconcile_total{controller="strataclusters",result="success"}')).toBeGreaterThanOrEqual(0);
+    // The topic controller runs beside it, with nothing to do here.
+    expect(sample(m.body, 'strata_operator_reconcile_total{controller="stratatopics",result="success"}')).toBe(0);
+    expect(sample(m.body, 'strata_operator_queue_depth{controller="stratatopics"}')).toBe(0);
     expect(sample(m.body, 'strata_operator_reconcile_duration_seconds_count{controller="strataclusters"}')).toBe(reconciles(m.body));
     expect(sample(m.body, 'strata_operator_queue_depth{controller="strataclusters"}')).toBeGreaterThanOrEqual(0);
     expect(m.body).toMatch(/^process_cpu_user_seconds_total /m);
