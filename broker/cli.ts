@@ -20,10 +20,11 @@ Usage:
 
 Commands:
   broker     run a broker
+  operator   run the Kubernetes operator
   rack-init  the init container of a broker pod with rack awareness (Kubernetes)
   version    print the version
 
-Run 'strata broker --help' for the broker's options.
+Run 'strata broker --help' or 'strata operator --help' for their options.
 `;
 
 const BROKER_HELP = `Usage: strata broker [--config FILE] [--override KEY=VALUE]...
@@ -158,13 +159,16 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     case 'broker':
       return runBroker(rest);
+    case 'operator':
+      // Loaded only for this command: the broker never loads the Kubernetes client.
+      return (await import('../operator/process/main.js')).runOperator(rest, VERSION);
     case 'rack-init': {
       // Loaded only for this command: a broker's start-up does not pay for it.
       const { runRackInit } = await import('../operator/pod/rack-init.js');
       return runRackInit(rest, { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) });
     }
     default:
-      process.stderr.write(`strata: unknown command '${command}'; commands: broker, rack-init, version (see strata --help)\n`);
+      process.stderr.write(`strata: unknown command '${command}'; commands: broker, operator, rack-init, version (see strata --help)\n`);
       return 2;
   }
 }
@@ -172,9 +176,9 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
-    // A stopped broker has closed its listeners and logs; exit now rather than wait on a library's
-    // stray handle.
-    if (process.argv[2] === 'broker') process.exit(code);
+    // A stopped broker (or operator) has closed its listeners and logs; exit now rather than wait
+    // on a library's stray handle.
+    if (process.argv[2] === 'broker' || process.argv[2] === 'operator') process.exit(code);
   },
   (e: unknown) => {
     process.stderr.write(`strata: ${(e as Error).stack ?? String(e)}\n`);

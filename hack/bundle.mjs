@@ -10,6 +10,17 @@ import { build } from 'esbuild';
 
 const NATIVE_PACKAGES = ['@node-rs/crc32', 'lz4-napi', 'snappy', 'zstd-napi'];
 
+// `strata operator` stays outside the bundle: the Kubernetes client it uses is larger than the whole
+// broker, and bundled it would more than double the file every broker start parses (an external
+// package would be worse: ES module imports are hoisted, so every start would load it). The command
+// imports dist/operator/process/main.js, as tsc compiled it, only when it runs.
+const operatorOutside = {
+  name: 'operator-outside',
+  setup(b) {
+    b.onResolve({ filter: /\/operator\/process\/main\.js$/ }, () => ({ path: './operator/process/main.js', external: true }));
+  },
+};
+
 await build({
   entryPoints: ['dist/broker/cli.js'],
   outfile: 'dist/strata.mjs',
@@ -18,6 +29,7 @@ await build({
   format: 'esm',
   target: 'node20',
   external: NATIVE_PACKAGES,
+  plugins: [operatorOutside],
   // CommonJS packages in an ES module bundle call require(); give them one.
   banner: { js: "import { createRequire as strataCreateRequire } from 'node:module'; const require = strataCreateRequire(import.meta.url);" },
   sourcemap: 'linked',

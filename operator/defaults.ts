@@ -13,6 +13,8 @@ export const DEFAULT_S3_REGION = 'us-east-1';
 export const DEFAULT_ACCESS_KEY_ID_KEY = 'AWS_ACCESS_KEY_ID';
 export const DEFAULT_SECRET_ACCESS_KEY_KEY = 'AWS_SECRET_ACCESS_KEY';
 export const DEFAULT_CLUSTER_DOMAIN = 'cluster.local';
+/** The operator's default broker image is this repository, tagged with the operator's own version. */
+export const DEFAULT_BROKER_IMAGE_REPOSITORY = 'ghcr.io/strata/strata';
 
 /** Where the broker container finds its files. */
 export const CONFIG_MOUNT_DIR = '/etc/strata';

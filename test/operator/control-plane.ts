@@ -11,6 +11,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { REPO_ROOT, runProcess } from '../broker/harness.js';
 import { freePort } from './local-pod.js';
 import { k8sPeers } from './peers.js';
 
@@ -178,5 +179,26 @@ export async function startControlPlane(opts: { nodes?: boolean } = {}): Promise
     const text = logs();
     await stop();
     throw e instanceof Error && !e.message.includes('---') ? new Error(`${e.message}\n${text}`) : e;
+  }
+}
+
+/** Readies a control plane started with `nodes` for Strata clusters: the CRDs of crds/ applied
+ *  and Established, the namespace, and `nodes` kwok nodes each with a static 1Gi volume of
+ *  `storageClass` (no provisioner runs here; the volumes stand in for one). */
+export async function prepareForClusters(cp: ControlPlane, opts: { namespace: string; storageClass: string; nodes: number }): Promise<void> {
+  const api = k8s.KubernetesObjectApi.makeApiClient(cp.kubeConfig);
+  const r = await runProcess('kubectl', ['--kubeconfig', cp.kubeConfigFile, 'apply', '--server-side', '-f', path.join(REPO_ROOT, 'crds')], { timeoutMs: 60_000 });
+  if (r.code !== 0) throw new Error(`kubectl apply of crds/ failed: ${r.stderr}`);
+  const w = await runProcess('kubectl', ['--kubeconfig', cp.kubeConfigFile, 'wait', '--for=condition=Established', '--timeout=60s', 'crd/strataclusters.strata.dev'], { timeoutMs: 90_000 });
+  if (w.code !== 0) throw new Error(`CRD not established: ${w.stderr}`);
+  await api.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: opts.namespace } });
+  for (let i = 0; i < opts.nodes; i++) {
+    await api.create(fakeNode(`kwok-node-${i}`) as k8s.KubernetesObject);
+    await api.create({
+      apiVersion: 'v1',
+      kind: 'PersistentVolume',
+      metadata: { name: `pv-${i}` },
+      spec: { capacity: { storage: '1Gi' }, accessModes: ['ReadWriteOnce'], storageClassName: opts.storageClass, persistentVolumeReclaimPolicy: 'Retain', hostPath: { path: `/tmp/strata-kwok-pv-${i}` } },
+    } as k8s.KubernetesObject);
   }
 }
