@@ -145,6 +145,9 @@ describe('kubectl apply -k deploy/kustomize', () => {
     const can = async (...args: string[]) => (await kubectl(['auth', 'can-i', '--as', as, ...args])).stdout.trim();
     expect(await can('patch', 'statefulsets.apps', '-n', 'apps')).toBe('yes');
     expect(await can('delete', 'pods', '-n', 'apps')).toBe('yes');
+    expect(await can('patch', 'pods', '-n', 'apps')).toBe('yes');
+    expect(await can('get', 'nodes')).toBe('yes');
+    expect(await can('list', 'nodes')).toBe('no');
     expect(await can('update', 'strataclusters.strata.dev', '--subresource=status', '-n', 'apps')).toBe('yes');
     expect(await can('create', 'servicemonitors.monitoring.coreos.com', '-n', 'apps')).toBe('yes');
     expect(await can('update', 'leases.coordination.k8s.io', '-n', NAMESPACE)).toBe('yes');

@@ -155,7 +155,12 @@ describe('helm template', () => {
     for (const verb of ['get', 'create', 'update']) expect(allows(lease.rules, 'coordination.k8s.io', 'leases', verb)).toBe(true);
     expect(allows(rules, 'coordination.k8s.io', 'leases', 'update')).toBe(false);
     const discovery = (one(defaults, 'ClusterRole', 'strata-operator-discovery') as unknown as { rules: Rule[] }).rules;
-    expect(discovery).toEqual([{ apiGroups: ['apiextensions.k8s.io'], resources: ['customresourcedefinitions'], verbs: ['get', 'list', 'watch'] }]);
+    // Nodes only to read one by name: the rack label of a broker's node (spec.rack).
+    expect(discovery).toEqual([
+      { apiGroups: ['apiextensions.k8s.io'], resources: ['customresourcedefinitions'], verbs: ['get', 'list', 'watch'] },
+      { apiGroups: [''], resources: ['nodes'], verbs: ['get'] },
+    ]);
+    expect(allows(rules, '', 'pods', 'patch')).toBe(true);
     for (const b of ['strata-operator', 'strata-operator-discovery']) {
       expect((one(defaults, 'ClusterRoleBinding', b) as any).subjects).toEqual([{ kind: 'ServiceAccount', name: 'strata-operator', namespace: NAMESPACE }]);
     }

@@ -234,6 +234,25 @@ describe('strata operator', () => {
     expect(c.status?.readyReplicas).toBe(3);
   });
 
+  it('with spec.rack, rolls the pods onto rack-init and annotates each with its node\'s zone label', async () => {
+    const ZONE = 'topology.kubernetes.io/zone';
+    for (let i = 0; i < 3; i++) {
+      await core.patchNode({ name: `kwok-node-${i}`, body: { metadata: { labels: { [ZONE]: `zone-${i}` } } } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch));
+    }
+    const uidsBefore = new Map((await brokerPods()).map((p) => [p.metadata!.name!, p.metadata!.uid!]));
+    await patchCluster({ spec: { rack: { topologyKey: ZONE } } });
+    const pods = await until('every pod replaced and annotated with its rack', async () => {
+      const x = await readCluster();
+      const ps = await brokerPods();
+      const done = settled(x) && ps.length === 3 && ps.every((p) => p.metadata!.uid !== uidsBefore.get(p.metadata!.name!) && p.metadata!.annotations?.['strata.dev/rack'] !== undefined);
+      return done ? ps : undefined;
+    });
+    for (const p of pods) {
+      expect(p.spec!.initContainers?.map((c) => c.name), p.metadata!.name).toEqual(['rack-init']);
+      expect(p.metadata!.annotations!['strata.dev/rack'], p.metadata!.name).toBe(`zone-${/^kwok-node-(\d)$/.exec(p.spec!.nodeName!)![1]}`);
+    }
+  });
+
   it('serves /metrics with reconcile counts and the leader gauge, /healthz and /readyz', async () => {
     const m = await first.get('/metrics');
     expect(m.status).toBe(200);

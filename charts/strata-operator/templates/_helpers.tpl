@@ -47,7 +47,8 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 
 {{/*
 What the operator does in the namespaces it watches: it applies the objects of each StrataCluster
-(server-side apply: get, create, patch), deletes broker pods one at a time to roll them, reads the
+(server-side apply: get, create, patch), deletes broker pods one at a time to roll them, annotates
+broker pods with their node's rack (spec.rack), reads the
 brokers' claims, records Events and writes the status of the strata.dev resources.
 */}}
 {{- define "strata-operator.namespacedRules" -}}
@@ -56,7 +57,7 @@ brokers' claims, records Events and writes the status of the strata.dev resource
   verbs: [get, list, watch, create, update, patch, delete]
 - apiGroups: [""]
   resources: [pods]
-  verbs: [get, list, watch, delete]
+  verbs: [get, list, watch, delete, patch]
 - apiGroups: [""]
   resources: [persistentvolumeclaims]
   verbs: [get, list, watch]
