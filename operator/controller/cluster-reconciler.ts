@@ -18,6 +18,7 @@ import { hostname } from 'node:os';
 import { API_VERSION, GROUP, VERSION, type StrataCluster } from '../api/v1alpha1.js';
 import type { OperatorSettings } from '../defaults.js';
 import { ApplyError, applyObjects } from '../kube/apply.js';
+import { writeStatusIfChanged } from '../kube/status.js';
 import { describeLivePlan } from '../reconcile/live-config.js';
 import { InvalidSpecError } from '../reconcile/broker-config.js';
 import { desiredClusterObjects, type Capabilities } from '../reconcile/cluster.js';
@@ -275,17 +276,6 @@ export class ClusterReconciler {
   }
 
   async #writeStatus(cluster: StrataCluster, outcome: ReconcileOutcome) {
-    const status = clusterStatus(cluster, outcome, this.#now());
-    if (JSON.stringify(status) === JSON.stringify(cluster.status)) return status;
-    // resourceVersion makes a concurrent change a 409, retried with back-off on fresh state.
-    await this.#custom.replaceNamespacedCustomObjectStatus({
-      group: GROUP,
-      version: VERSION,
-      namespace: cluster.metadata.namespace!,
-      plural: 'strataclusters',
-      name: cluster.metadata.name,
-      body: { ...cluster, status },
-    });
-    return status;
+    return writeStatusIfChanged(this.#custom, 'strataclusters', cluster, clusterStatus(cluster, outcome, this.#now()));
   }
 }

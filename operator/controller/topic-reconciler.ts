@@ -26,6 +26,7 @@ import * as k8s from '@kubernetes/client-node';
 import { GROUP, VERSION, type StrataCluster, type StrataTopic, type StrataTopicStatus } from '../api/v1alpha1.js';
 import { DEFAULT_LISTENERS, type OperatorSettings } from '../defaults.js';
 import { AdminError, type AdminOptions, ConfigSource, KafkaAdmin, KafkaApiError, ResourceType } from '../kafka/admin.js';
+import { writeStatusIfChanged } from '../kube/status.js';
 import { InvalidSpecError } from '../reconcile/broker-config.js';
 import { clusterNames } from '../reconcile/names.js';
 import { type ObservedTopic, planTopic, topicNameOf, type TopicOutcome, topicStatus } from '../reconcile/topic.js';
@@ -171,17 +172,7 @@ export class TopicReconciler {
   }
 
   async #writeStatus(topic: StrataTopic, outcome: TopicOutcome): Promise<StrataTopicStatus> {
-    const status = topicStatus(topic, outcome, this.#now());
-    if (JSON.stringify(status) === JSON.stringify(topic.status)) return status;
-    await this.#custom.replaceNamespacedCustomObjectStatus({
-      group: GROUP,
-      version: VERSION,
-      namespace: topic.metadata.namespace!,
-      plural: 'stratatopics',
-      name: topic.metadata.name,
-      body: { ...topic, status },
-    });
-    return status;
+    return writeStatusIfChanged(this.#custom, 'stratatopics', topic, topicStatus(topic, outcome, this.#now()));
   }
 }
 

@@ -23,6 +23,27 @@ export interface BrokerProcess {
   stop(signal?: NodeJS.Signals): Promise<number | string>;
 }
 
+/** Calls `onEntry` with each line of a process's structured log, parsed (a line that is not JSON
+ *  comes as { msg: line, unparsed: true }). */
+export function onJsonLines(stream: NodeJS.ReadableStream, onEntry: (entry: Record<string, unknown>) => void): void {
+  let pending = '';
+  stream.on('data', (chunk: Buffer) => {
+    pending += chunk.toString();
+    let nl;
+    while ((nl = pending.indexOf('\n')) >= 0) {
+      const line = pending.slice(0, nl);
+      pending = pending.slice(nl + 1);
+      let entry: Record<string, unknown>;
+      try {
+        entry = JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        entry = { msg: line, unparsed: true };
+      }
+      onEntry(entry);
+    }
+  });
+}
+
 export function newDataDir(): string {
   return mkdtempSync(path.join(tmpdir(), 'strata-broker-'));
 }
@@ -47,7 +68,6 @@ export async function startBroker(
   let stderr = '';
   let port = -1;
   let httpPort = -1;
-  let pending = '';
   const exited = new Promise<number | string>((resolve) => proc.on('close', (code, signal) => resolve(code ?? signal ?? -1)));
   const started = new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`broker did not start within ${START_TIMEOUT_MS} ms:\n${stderr}`)), START_TIMEOUT_MS);
@@ -55,26 +75,14 @@ export async function startBroker(
       clearTimeout(timer);
       reject(new Error(`broker exited (${code}) before it started:\n${stderr}`));
     });
-    proc.stderr!.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-      pending += chunk.toString();
-      let nl;
-      while ((nl = pending.indexOf('\n')) >= 0) {
-        const line = pending.slice(0, nl);
-        pending = pending.slice(nl + 1);
-        let entry: Record<string, unknown>;
-        try {
-          entry = JSON.parse(line) as Record<string, unknown>;
-        } catch {
-          entry = { msg: line };
-        }
-        logs.push(entry);
-        if (entry.msg === 'kafka listener started' && port < 0) port = entry.port as number;
-        if (entry.msg === 'http endpoint listening') httpPort = entry.port as number;
-        if (entry.msg === 'broker started') {
-          clearTimeout(timer);
-          resolve();
-        }
+    proc.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    onJsonLines(proc.stderr!, (entry) => {
+      logs.push(entry);
+      if (entry.msg === 'kafka listener started' && port < 0) port = entry.port as number;
+      if (entry.msg === 'http endpoint listening') httpPort = entry.port as number;
+      if (entry.msg === 'broker started') {
+        clearTimeout(timer);
+        resolve();
       }
     });
   });

@@ -182,15 +182,21 @@ export async function startControlPlane(opts: { nodes?: boolean } = {}): Promise
   }
 }
 
+/** Applies crds/ with the cached kubectl (server-side) and waits until both are Established. */
+export async function installCrds(cp: ControlPlane): Promise<void> {
+  const kubectl = k8sPeers().kubectl;
+  const r = await runProcess(kubectl, ['--kubeconfig', cp.kubeConfigFile, 'apply', '--server-side', '-f', path.join(REPO_ROOT, 'crds')], { timeoutMs: 60_000 });
+  if (r.code !== 0) throw new Error(`kubectl apply of crds/ failed: ${r.stderr}`);
+  const w = await runProcess(kubectl, ['--kubeconfig', cp.kubeConfigFile, 'wait', '--for=condition=Established', '--timeout=60s', 'crd/strataclusters.strata.dev', 'crd/stratatopics.strata.dev'], { timeoutMs: 90_000 });
+  if (w.code !== 0) throw new Error(`CRDs not established: ${w.stderr}`);
+}
+
 /** Readies a control plane started with `nodes` for Strata clusters: the CRDs of crds/ applied
  *  and Established, the namespace, and `nodes` kwok nodes each with a static 1Gi volume of
  *  `storageClass` (no provisioner runs here; the volumes stand in for one). */
 export async function prepareForClusters(cp: ControlPlane, opts: { namespace: string; storageClass: string; nodes: number }): Promise<void> {
   const api = k8s.KubernetesObjectApi.makeApiClient(cp.kubeConfig);
-  const r = await runProcess('kubectl', ['--kubeconfig', cp.kubeConfigFile, 'apply', '--server-side', '-f', path.join(REPO_ROOT, 'crds')], { timeoutMs: 60_000 });
-  if (r.code !== 0) throw new Error(`kubectl apply of crds/ failed: ${r.stderr}`);
-  const w = await runProcess('kubectl', ['--kubeconfig', cp.kubeConfigFile, 'wait', '--for=condition=Established', '--timeout=60s', 'crd/strataclusters.strata.dev'], { timeoutMs: 90_000 });
-  if (w.code !== 0) throw new Error(`CRD not established: ${w.stderr}`);
+  await installCrds(cp);
   await api.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: opts.namespace } });
   for (let i = 0; i < opts.nodes; i++) {
     await api.create(fakeNode(`kwok-node-${i}`) as k8s.KubernetesObject);

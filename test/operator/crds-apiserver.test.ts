@@ -4,16 +4,15 @@
 // scale subresource answers, and everything the operator renders for a stored cluster passes the
 // API server's own validation through the operator's apply step (server-side apply, dry run).
 import * as k8s from '@kubernetes/client-node';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StrataCluster, StrataTopic } from '../../operator/api/v1alpha1.js';
 import { ApplyError, applyObjects } from '../../operator/kube/apply.js';
 import { desiredClusterObjects } from '../../operator/reconcile/cluster.js';
 import { clusterStatus } from '../../operator/reconcile/status.js';
 import { SETTINGS } from '../../operator/reconcile/test-fixtures.js';
-import { REPO_ROOT, runProcess } from '../broker/harness.js';
-import { startControlPlane, type ControlPlane } from './control-plane.js';
-import { apiServerProblem } from './peers.js';
+import { runProcess } from '../broker/harness.js';
+import { installCrds, startControlPlane, type ControlPlane } from './control-plane.js';
+import { apiServerProblem, k8sPeers } from './peers.js';
 
 const NS = 'streaming';
 let cp: ControlPlane;
@@ -46,10 +45,7 @@ beforeAll(async () => {
   api = k8s.KubernetesObjectApi.makeApiClient(cp.kubeConfig);
   custom = cp.kubeConfig.makeApiClient(k8s.CustomObjectsApi);
   // The committed files, applied the way a user does.
-  const r = await runProcess('kubectl', ['--kubeconfig', cp.kubeConfigFile, 'apply', '--server-side', '-f', path.join(REPO_ROOT, 'crds')], { timeoutMs: 60_000 });
-  if (r.code !== 0) throw new Error(`kubectl apply of crds/ failed: ${r.stderr}`);
-  const w = await runProcess('kubectl', ['--kubeconfig', cp.kubeConfigFile, 'wait', '--for=condition=Established', '--timeout=60s', 'crd/strataclusters.strata.dev', 'crd/stratatopics.strata.dev'], { timeoutMs: 90_000 });
-  if (w.code !== 0) throw new Error(`CRDs not established: ${w.stderr}`);
+  await installCrds(cp);
   await api.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
 });
 
@@ -113,7 +109,7 @@ describe('the StrataCluster CRD on a real API server', () => {
   });
 
   it('shows the printer columns in kubectl get', async () => {
-    const r = await runProcess('kubectl', ['--kubeconfig', cp.kubeConfigFile, 'get', 'strataclusters', '-n', NS, 'full'], { timeoutMs: 30_000 });
+    const r = await runProcess(k8sPeers().kubectl, ['--kubeconfig', cp.kubeConfigFile, 'get', 'strataclusters', '-n', NS, 'full'], { timeoutMs: 30_000 });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout.split('\n')[0]!.split(/\s+/).filter((x) => x !== '')).toEqual(['NAME', 'DESIRED', 'BROKERS', 'READY', 'BOOTSTRAP', 'AGE']);
     expect(r.stdout.split('\n')[1]).toMatch(/^full\s+3\s/);

@@ -7,7 +7,6 @@
 // value, and an Event says it was applied live. A key that needs a restart still rolls.
 // `bin/strata` runs the bundle in dist/; rebuild it first (npm run build).
 import * as k8s from '@kubernetes/client-node';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Condition, StrataCluster } from '../../operator/api/v1alpha1.js';
 import { liveConfigOnBrokers } from '../../operator/controller/brokers.js';
@@ -15,8 +14,8 @@ import { ClusterReconciler } from '../../operator/controller/cluster-reconciler.
 import { ConfigSource, KafkaAdmin, ResourceType } from '../../operator/kafka/admin.js';
 import { ANNOTATION_CONFIG_HASH } from '../../operator/reconcile/names.js';
 import { SETTINGS } from '../../operator/reconcile/test-fixtures.js';
-import { type BrokerProcess, REPO_ROOT, runProcess, startBroker } from '../broker/harness.js';
-import { fakeNode, startControlPlane, type ControlPlane } from './control-plane.js';
+import { type BrokerProcess, startBroker } from '../broker/harness.js';
+import { fakeNode, installCrds, startControlPlane, type ControlPlane } from './control-plane.js';
 import { nodesProblem } from './peers.js';
 
 const NS = 'live';
@@ -96,10 +95,7 @@ beforeAll(async () => {
   custom = cp.kubeConfig.makeApiClient(k8s.CustomObjectsApi);
   core = cp.kubeConfig.makeApiClient(k8s.CoreV1Api);
   apps = cp.kubeConfig.makeApiClient(k8s.AppsV1Api);
-  const r = await runProcess('kubectl', ['--kubeconfig', cp.kubeConfigFile, 'apply', '--server-side', '-f', path.join(REPO_ROOT, 'crds')], { timeoutMs: 60_000 });
-  if (r.code !== 0) throw new Error(`kubectl apply of crds/ failed: ${r.stderr}`);
-  const w = await runProcess('kubectl', ['--kubeconfig', cp.kubeConfigFile, 'wait', '--for=condition=Established', '--timeout=60s', 'crd/strataclusters.strata.dev'], { timeoutMs: 90_000 });
-  if (w.code !== 0) throw new Error(`CRD not established: ${w.stderr}`);
+  await installCrds(cp);
   await api.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
   await api.create(fakeNode('kwok-node-0') as k8s.KubernetesObject);
   await api.create({

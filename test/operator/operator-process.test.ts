@@ -13,7 +13,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Condition, StrataCluster } from '../../operator/api/v1alpha1.js';
-import { REPO_ROOT, runStrata } from '../broker/harness.js';
+import { REPO_ROOT, onJsonLines, runStrata } from '../broker/harness.js';
 import { prepareForClusters, startControlPlane, type ControlPlane } from './control-plane.js';
 import { nodesProblem } from './peers.js';
 
@@ -50,7 +50,6 @@ async function startOperator(name: string): Promise<OperatorProcess> {
   const proc = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/' } });
   const logs: Record<string, unknown>[] = [];
   let text = '';
-  let pending = '';
   const exited = new Promise<number | string>((resolve) => proc.on('close', (code, signal) => resolve(code ?? signal ?? -1)));
   proc.stderr!.on('data', (c: Buffer) => (text = (text + c.toString()).slice(-50_000)));
   const started = new Promise<{ identity: string; port: number }>((resolve, reject) => {
@@ -60,25 +59,13 @@ async function startOperator(name: string): Promise<OperatorProcess> {
       clearTimeout(timer);
       reject(new Error(`operator ${name} exited (${code}) before it started:\n${text}`));
     });
-    proc.stdout!.on('data', (chunk: Buffer) => {
-      text = (text + chunk.toString()).slice(-50_000);
-      pending += chunk.toString();
-      let nl;
-      while ((nl = pending.indexOf('\n')) >= 0) {
-        const line = pending.slice(0, nl);
-        pending = pending.slice(nl + 1);
-        let entry: Record<string, unknown>;
-        try {
-          entry = JSON.parse(line) as Record<string, unknown>;
-        } catch {
-          entry = { msg: line, unparsed: true };
-        }
-        logs.push(entry);
-        if (entry.msg === 'operator starting') identity = entry.identity as string;
-        if (entry.msg === 'http endpoint listening') {
-          clearTimeout(timer);
-          resolve({ identity, port: entry.port as number });
-        }
+    proc.stdout!.on('data', (chunk: Buffer) => (text = (text + chunk.toString()).slice(-50_000)));
+    onJsonLines(proc.stdout!, (entry) => {
+      logs.push(entry);
+      if (entry.msg === 'operator starting') identity = entry.identity as string;
+      if (entry.msg === 'http endpoint listening') {
+        clearTimeout(timer);
+        resolve({ identity, port: entry.port as number });
       }
     });
   });

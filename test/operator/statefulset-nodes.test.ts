@@ -5,14 +5,12 @@
 // (The controller loop does not exist yet; this checks what it will apply.)
 import * as k8s from '@kubernetes/client-node';
 import type { V1PersistentVolumeClaim, V1Pod } from '@kubernetes/client-node';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StrataCluster } from '../../operator/api/v1alpha1.js';
 import { applyObjects } from '../../operator/kube/apply.js';
 import { desiredClusterObjects, type KubeObject } from '../../operator/reconcile/cluster.js';
 import { SETTINGS } from '../../operator/reconcile/test-fixtures.js';
-import { REPO_ROOT, runProcess } from '../broker/harness.js';
-import { fakeNode, startControlPlane, type ControlPlane } from './control-plane.js';
+import { fakeNode, installCrds, startControlPlane, type ControlPlane } from './control-plane.js';
 import { nodesProblem } from './peers.js';
 
 const NS = 'streaming';
@@ -49,10 +47,7 @@ beforeAll(async () => {
   cp = await startControlPlane({ nodes: true });
   api = k8s.KubernetesObjectApi.makeApiClient(cp.kubeConfig);
   core = cp.kubeConfig.makeApiClient(k8s.CoreV1Api);
-  const r = await runProcess('kubectl', ['--kubeconfig', cp.kubeConfigFile, 'apply', '--server-side', '-f', path.join(REPO_ROOT, 'crds')], { timeoutMs: 60_000 });
-  if (r.code !== 0) throw new Error(`kubectl apply of crds/ failed: ${r.stderr}`);
-  const w = await runProcess('kubectl', ['--kubeconfig', cp.kubeConfigFile, 'wait', '--for=condition=Established', '--timeout=60s', 'crd/strataclusters.strata.dev'], { timeoutMs: 90_000 });
-  if (w.code !== 0) throw new Error(`CRD not established: ${w.stderr}`);
+  await installCrds(cp);
   await api.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
   for (let i = 0; i < 3; i++) {
     await api.create(fakeNode(`kwok-node-${i}`) as k8s.KubernetesObject);

@@ -7,15 +7,14 @@
 // cluster or unreachable brokers never keep a deleted resource around.
 // `bin/strata` runs the bundle in dist/; rebuild it first (npm run build).
 import * as k8s from '@kubernetes/client-node';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Condition, StrataTopic } from '../../operator/api/v1alpha1.js';
 import { TOPIC_FINALIZER, TOPIC_RESYNC_MS, TopicReconciler, type TopicReconcilerOptions } from '../../operator/controller/topic-reconciler.js';
 import { TerminalError } from '../../operator/controller/worker.js';
 import { AdminConnectError, ConfigSource, KafkaAdmin, ResourceType } from '../../operator/kafka/admin.js';
 import { SETTINGS } from '../../operator/reconcile/test-fixtures.js';
-import { type BrokerProcess, REPO_ROOT, runProcess, startBroker } from '../broker/harness.js';
-import { startControlPlane, type ControlPlane } from './control-plane.js';
+import { type BrokerProcess, runProcess, startBroker } from '../broker/harness.js';
+import { installCrds, startControlPlane, type ControlPlane } from './control-plane.js';
 import { freePort } from './local-pod.js';
 
 const NS = 'streaming';
@@ -70,10 +69,7 @@ beforeAll(async () => {
   const started = await Promise.allSettled([startControlPlane().then((x) => (cp = x)), startBroker({ overrides: ['node.id=0'] }).then((x) => (broker = x))]);
   for (const s of started) if (s.status === 'rejected') throw s.reason;
   custom = cp.kubeConfig.makeApiClient(k8s.CustomObjectsApi);
-  const r = await runProcess('kubectl', ['--kubeconfig', cp.kubeConfigFile, 'apply', '--server-side', '-f', path.join(REPO_ROOT, 'crds')], { timeoutMs: 60_000 });
-  if (r.code !== 0) throw new Error(`kubectl apply of crds/ failed: ${r.stderr}`);
-  const w = await runProcess('kubectl', ['--kubeconfig', cp.kubeConfigFile, 'wait', '--for=condition=Established', '--timeout=60s', 'crd/strataclusters.strata.dev', 'crd/stratatopics.strata.dev'], { timeoutMs: 90_000 });
-  if (w.code !== 0) throw new Error(`CRDs not established: ${w.stderr}`);
+  await installCrds(cp);
   await k8s.KubernetesObjectApi.makeApiClient(cp.kubeConfig).create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
   await createCluster('events');
 });
