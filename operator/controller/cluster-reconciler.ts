@@ -13,7 +13,7 @@
 //      deletes one pod and records an Event saying why.
 //   6. Write the status when it changed; requeue while anything is in progress.
 import * as k8s from '@kubernetes/client-node';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { API_VERSION, GROUP, VERSION, type StrataCluster } from '../api/v1alpha1.js';
 import type { OperatorSettings } from '../defaults.js';
@@ -163,6 +163,7 @@ export class ClusterReconciler {
     const list = await this.#core.listNamespacedPod({ namespace, labelSelector: selectorText(cluster) });
     const pods: RackPod[] = list.items.map((p) => ({
       name: p.metadata!.name!,
+      uid: p.metadata!.uid!,
       nodeName: p.spec?.nodeName,
       rack: p.metadata?.annotations?.[ANNOTATION_RACK],
       terminating: p.metadata?.deletionTimestamp !== undefined,
@@ -180,14 +181,15 @@ export class ClusterReconciler {
     for (const step of steps) {
       if (step.action === 'missing') continue;
       await this.#core.patchNamespacedPod(
-        { namespace, name: step.pod, body: { metadata: { annotations: { [ANNOTATION_RACK]: step.rack } } } },
+        // The uid is a precondition: a pod recreated (maybe elsewhere) since the list is left alone.
+        { namespace, name: step.pod, body: { metadata: { uid: step.uid, annotations: { [ANNOTATION_RACK]: step.rack } } } },
         k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
       );
     }
     const missing = steps.filter((s) => s.action === 'missing');
     if (missing.length > 0) {
       const what = missing.map((m) => `${m.pod} on node ${m.node}`).join(', ');
-      await this.#event(cluster, 'Warning', 'RackLabelMissing', 'AssignRack', `spec.rack.topologyKey ${topologyKey} is not a label of the node of ${what}; the broker waits in its rack-init container until it is`);
+      await this.#event(cluster, 'Warning', 'RackLabelMissing', 'AssignRack', `spec.rack.topologyKey ${topologyKey} is not a label of the node of ${what}; the broker waits in its rack-init container until it is`, true);
     }
     return missing.length > 0;
   }
@@ -203,7 +205,7 @@ export class ClusterReconciler {
       await this.#event(cluster, 'Normal', 'ConfigAppliedLive', 'Configure', `broker configuration applied without a restart: ${what}`);
     }
     if (r.failed.length > 0) {
-      await this.#event(cluster, 'Warning', 'ConfigLiveFailed', 'Configure', `broker configuration not applied live, retrying: ${r.failed.map((f) => `${pod(f.ordinal)}: ${f.error}`).join('; ')}`);
+      await this.#event(cluster, 'Warning', 'ConfigLiveFailed', 'Configure', `broker configuration not applied live, retrying: ${r.failed.map((f) => `${pod(f.ordinal)}: ${f.error}`).join('; ')}`, true);
     }
     return r.failed.length > 0;
   }
@@ -246,13 +248,33 @@ export class ClusterReconciler {
   }
 
   /** Records an Event on the cluster; failing to record one never fails the reconcile. */
-  async #event(cluster: StrataCluster, type: 'Normal' | 'Warning', reason: string, action: string, message: string): Promise<void> {
+  /**
+   * Records an Event. A `repeating` one (a warning that each requeue would record again while the
+   * cause lasts) is named after its reason and message, so a repeat counts up the one Event
+   * (count, lastTimestamp) instead of adding another every few seconds.
+   */
+  async #event(cluster: StrataCluster, type: 'Normal' | 'Warning', reason: string, action: string, message: string, repeating = false): Promise<void> {
     const now = new Date(this.#now());
+    const namespace = cluster.metadata.namespace!;
+    const suffix = repeating ? `${reason.toLowerCase()}.${createHash('sha256').update(message).digest('hex').slice(0, 12)}` : randomBytes(8).toString('hex');
+    const name = `${cluster.metadata.name}.${suffix}`;
     try {
+      if (repeating) {
+        try {
+          const seen = await this.#core.readNamespacedEvent({ namespace, name });
+          await this.#core.patchNamespacedEvent(
+            { namespace, name, body: { count: (seen.count ?? 1) + 1, lastTimestamp: now } },
+            k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+          );
+          return;
+        } catch (e) {
+          if (STATUS_OF(e) !== 404) throw e;
+        }
+      }
       await this.#core.createNamespacedEvent({
-        namespace: cluster.metadata.namespace!,
+        namespace,
         body: {
-          metadata: { name: `${cluster.metadata.name}.${randomBytes(8).toString('hex')}`, namespace: cluster.metadata.namespace! },
+          metadata: { name, namespace },
           involvedObject: { apiVersion: API_VERSION, kind: 'StrataCluster', name: cluster.metadata.name, namespace: cluster.metadata.namespace!, uid: cluster.metadata.uid! },
           type,
           reason,

@@ -128,6 +128,7 @@ export class LeaderElector {
   #stopped = false;
   #wake: (() => void) | undefined;
   #timer: NodeJS.Timeout | undefined;
+  #watchdog: NodeJS.Timeout | undefined;
   #loop: Promise<void> | undefined;
 
   constructor(options: LeaderElectorOptions) {
@@ -153,22 +154,22 @@ export class LeaderElector {
 
   async #run(): Promise<void> {
     while (!this.#stopped) {
+      // A renewal counts from when it was sent, not from when its answer came: the lease's holder
+      // on the server is renewed at some point in between, and a standby counts from that.
+      const attemptMs = this.#now();
       const ok = await this.#tryAcquireOrRenew();
       if (this.#stopped) return;
       const now = this.#now();
       if (ok) {
-        this.#lastRenewMs = now;
+        this.#lastRenewMs = attemptMs;
+        this.#armWatchdog(this.#renewDeadlineMs - (now - attemptMs));
         if (!this.#leader) {
           this.#leader = true;
           this.#o.log.info('became the leader', { lease: `${this.#o.namespace}/${this.#o.name}`, identity: this.#o.identity });
           this.#o.onStartedLeading();
         }
       } else if (this.#leader && (ok === null || leadershipLost(this.#lastRenewMs, now, this.#renewDeadlineMs))) {
-        this.#leader = false;
-        const reason = ok === null ? 'another candidate holds the lease' : `the lease was not renewed for ${this.#renewDeadlineMs} ms`;
-        this.#o.log.error('lost the leader lease', { lease: `${this.#o.namespace}/${this.#o.name}`, identity: this.#o.identity, reason });
-        this.#stopped = true;
-        this.#o.onStoppedLeading(reason);
+        this.#lose(ok === null ? 'another candidate holds the lease' : `the lease was not renewed for ${this.#renewDeadlineMs} ms`);
         return;
       }
       const pause = this.#leader ? this.#retryPeriodMs : this.#retryPeriodMs * (1 + Math.random() * (RETRY_JITTER - 1));
@@ -177,6 +178,26 @@ export class LeaderElector {
         this.#timer = setTimeout(resolve, pause);
       });
     }
+  }
+
+  /**
+   * Leadership ends at the renew deadline even while a Lease request hangs: the loop only looks
+   * after each answer, and a standby may take the lease once it has expired.
+   */
+  #armWatchdog(inMs: number): void {
+    clearTimeout(this.#watchdog);
+    this.#watchdog = setTimeout(() => {
+      if (this.#leader && !this.#stopped) this.#lose(`the lease was not renewed for ${this.#renewDeadlineMs} ms (a Lease request did not answer)`);
+    }, Math.max(0, inMs));
+  }
+
+  #lose(reason: string): void {
+    clearTimeout(this.#watchdog);
+    this.#leader = false;
+    this.#o.log.error('lost the leader lease', { lease: `${this.#o.namespace}/${this.#o.name}`, identity: this.#o.identity, reason });
+    this.#stopped = true;
+    this.#wake?.();
+    this.#o.onStoppedLeading(reason);
   }
 
   /** true: this candidate holds the lease now; false: it does not (or the API failed); null: it
@@ -217,13 +238,19 @@ export class LeaderElector {
 
   /** Stops campaigning; a leader releases the lease (no holder, 1 s duration) so a standby takes
    *  over at once instead of waiting for it to expire. */
-  async stop(): Promise<void> {
+  /** Stops campaigning; `release` false leaves the lease to expire (reconciles may still run). */
+  async stop(release = true): Promise<void> {
     this.#stopped = true;
     clearTimeout(this.#timer);
+    clearTimeout(this.#watchdog);
     this.#wake?.();
     await this.#loop;
     if (!this.#leader) return;
     this.#leader = false;
+    if (!release) {
+      this.#o.log.warn('leaving the leader lease to expire: reconciles were still running', { lease: `${this.#o.namespace}/${this.#o.name}` });
+      return;
+    }
     const { namespace, name, identity } = this.#o;
     try {
       const lease = await this.#api.readNamespacedLease({ namespace, name });

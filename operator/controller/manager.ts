@@ -197,7 +197,8 @@ export class Manager {
   }
 
   /** Stops the queues (reconciles in flight finish, bounded by STOP_WAIT_MS) and the informers. */
-  async stop(): Promise<void> {
+  /** Stops everything; resolves true when every reconcile finished, false when some were left running. */
+  async stop(): Promise<boolean> {
     this.#stopped = true;
     clearInterval(this.#resyncTimer);
     for (const c of this.#controllers) c.queue.shutDown();
@@ -207,5 +208,6 @@ export class Manager {
     clearTimeout(timer);
     if (!finished) this.#o.log.warn('reconciles still running at shutdown; not waiting for them', { waitedMs: STOP_WAIT_MS });
     await Promise.all([...this.#informers.values()].map((i) => i.stop()));
+    return finished;
   }
 }

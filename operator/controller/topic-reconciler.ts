@@ -21,13 +21,14 @@
 //   6. Describe again, write the status (topicId, partitions, Ready), requeue after
 //      TOPIC_RESYNC_MS to notice drift (a topic changed or deleted behind the operator's back).
 //
-// Note: brokers do not replicate yet, so a topic lives on the broker the bootstrap address led to.
+// Note: brokers do not replicate yet, so every topic lives on broker 0, the one broker asked.
 import * as k8s from '@kubernetes/client-node';
 import { GROUP, VERSION, type StrataCluster, type StrataTopic, type StrataTopicStatus } from '../api/v1alpha1.js';
 import { DEFAULT_LISTENERS, type OperatorSettings } from '../defaults.js';
 import { AdminError, type AdminOptions, ConfigSource, KafkaAdmin, KafkaApiError, ResourceType } from '../kafka/admin.js';
 import { writeStatusIfChanged } from '../kube/status.js';
 import { InvalidSpecError } from '../reconcile/broker-config.js';
+import { brokerHost } from '../reconcile/cluster.js';
 import { clusterNames } from '../reconcile/names.js';
 import { type ObservedTopic, planTopic, topicNameOf, type TopicOutcome, topicStatus } from '../reconcile/topic.js';
 import { TerminalError, type ReconcileResult } from './worker.js';
@@ -52,7 +53,7 @@ const REFUSED: ReadonlyMap<string, string> = new Map([
 export interface TopicReconcilerOptions {
   readonly kubeConfig: k8s.KubeConfig;
   readonly settings: OperatorSettings;
-  /** host:port addresses to reach the cluster's brokers; by default its client Service. */
+  /** host:port addresses to reach the cluster's brokers; by default broker 0 (brokerZeroBootstrap). */
   readonly bootstrapOf?: (cluster: StrataCluster) => string[];
   readonly admin?: Omit<AdminOptions, 'bootstrap'>;
   /** ISO time for conditions. */
@@ -60,12 +61,14 @@ export interface TopicReconcilerOptions {
   readonly resyncMs?: number;
 }
 
-/** The client Service's DNS name and port, as status.bootstrapServers reports it. */
-export function clientServiceBootstrap(settings: OperatorSettings): (cluster: StrataCluster) => string[] {
-  return (cluster) => {
-    const ns = cluster.metadata.namespace ?? 'default';
-    return (cluster.spec.listeners ?? DEFAULT_LISTENERS).slice(0, 1).map((l) => `${clusterNames(cluster.metadata.name).clientService}.${ns}.svc.${settings.clusterDomain}:${l.port}`);
-  };
+/**
+ * Broker 0 at its stable name. Brokers do not replicate yet and each reports only the partitions
+ * it hosts, so every topic call goes to one fixed broker: through the load-balanced client Service
+ * a reconcile would reach a different broker each time, create the topic again there, and delete
+ * only one copy.
+ */
+export function brokerZeroBootstrap(settings: OperatorSettings): (cluster: StrataCluster) => string[] {
+  return (cluster) => (cluster.spec.listeners ?? DEFAULT_LISTENERS).slice(0, 1).map((l) => `${brokerHost(cluster, settings, clusterNames(cluster.metadata.name).pod(0))}:${l.port}`);
 }
 
 type Stored<T> = T & { metadata: T extends { metadata: infer M } ? M & { deletionTimestamp?: string; finalizers?: string[] } : never };
@@ -82,7 +85,7 @@ export class TopicReconciler {
     this.#o = options;
     this.#custom = options.kubeConfig.makeApiClient(k8s.CustomObjectsApi);
     this.#now = options.now ?? (() => new Date().toISOString());
-    this.#bootstrapOf = options.bootstrapOf ?? clientServiceBootstrap(options.settings);
+    this.#bootstrapOf = options.bootstrapOf ?? brokerZeroBootstrap(options.settings);
   }
 
   async reconcile(key: string): Promise<ReconcileResult> {

@@ -283,8 +283,10 @@ async function shutDown(
 ): Promise<number> {
   log.info('signal received, shutting down', { signal });
   try {
-    await parts.manager.stop();
-    await parts.elector.stop();
+    // A reconcile still running would write after a successor took over; then the lease is left
+    // to expire instead of being handed over at once.
+    const finished = await parts.manager.stop();
+    await parts.elector.stop(finished);
     parts.capabilities.stop();
     await parts.http.close();
   } catch (e) {

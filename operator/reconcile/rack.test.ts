@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { nodesToRead, rackSteps, type RackPod } from './rack.js';
 
 const ZONE = 'topology.kubernetes.io/zone';
-const pod = (name: string, nodeName: string | undefined, rack?: string, terminating = false): RackPod => ({ name, nodeName, rack, terminating });
+const pod = (name: string, nodeName: string | undefined, rack?: string, terminating = false): RackPod => ({ name, uid: `uid-${name}`, nodeName, rack, terminating });
 
 describe('rack awareness: which pods get their node\'s rack', () => {
   it('annotates each scheduled pod without a rack with its node\'s label, in name order', () => {
@@ -12,15 +12,15 @@ describe('rack awareness: which pods get their node\'s rack', () => {
       ['node-b', { [ZONE]: 'zone-2', other: 'x' }],
     ]);
     expect(rackSteps(pods, labels, ZONE)).toEqual([
-      { action: 'annotate', pod: 'c-broker-0', rack: 'zone-1' },
-      { action: 'annotate', pod: 'c-broker-1', rack: 'zone-2' },
+      { action: 'annotate', pod: 'c-broker-0', uid: 'uid-c-broker-0', rack: 'zone-1' },
+      { action: 'annotate', pod: 'c-broker-1', uid: 'uid-c-broker-1', rack: 'zone-2' },
     ]);
   });
 
   it('leaves unscheduled, terminating and already annotated pods alone, and reads only the nodes it needs', () => {
     const pods = [pod('c-broker-0', undefined), pod('c-broker-1', 'node-a', 'zone-9'), pod('c-broker-2', 'node-b', undefined, true), pod('c-broker-3', 'node-c')];
     expect(nodesToRead(pods)).toEqual(['node-c']);
-    expect(rackSteps(pods, new Map([['node-c', { [ZONE]: 'zone-3' }]]), ZONE)).toEqual([{ action: 'annotate', pod: 'c-broker-3', rack: 'zone-3' }]);
+    expect(rackSteps(pods, new Map([['node-c', { [ZONE]: 'zone-3' }]]), ZONE)).toEqual([{ action: 'annotate', pod: 'c-broker-3', uid: 'uid-c-broker-3', rack: 'zone-3' }]);
   });
 
   it('reports a node without the label, or gone, instead of writing an empty rack', () => {

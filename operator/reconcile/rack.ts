@@ -9,6 +9,7 @@ export { ANNOTATION_RACK };
 
 export interface RackPod {
   readonly name: string;
+  readonly uid: string;
   readonly nodeName: string | undefined;
   /** The pod's strata.dev/rack annotation, if written already. */
   readonly rack: string | undefined;
@@ -16,7 +17,7 @@ export interface RackPod {
 }
 
 export type RackStep =
-  | { readonly action: 'annotate'; readonly pod: string; readonly rack: string }
+  | { readonly action: 'annotate'; readonly pod: string; readonly uid: string; readonly rack: string }
   /** The node has no such label (or is gone): nothing to write; the pod's rack-init waits. */
   | { readonly action: 'missing'; readonly pod: string; readonly node: string };
 
@@ -26,7 +27,7 @@ export function rackSteps(pods: readonly RackPod[], nodeLabels: ReadonlyMap<stri
   for (const p of [...pods].sort((a, b) => a.name.localeCompare(b.name))) {
     if (p.terminating || p.nodeName === undefined || p.rack !== undefined) continue;
     const value = nodeLabels.get(p.nodeName)?.[topologyKey];
-    steps.push(value === undefined || value === '' ? { action: 'missing', pod: p.name, node: p.nodeName } : { action: 'annotate', pod: p.name, rack: value });
+    steps.push(value === undefined || value === '' ? { action: 'missing', pod: p.name, node: p.nodeName } : { action: 'annotate', pod: p.name, uid: p.uid, rack: value });
   }
   return steps;
 }

@@ -255,6 +255,11 @@ describe('strata operator', () => {
     expect(sample(m.body, 'strata_operator_queue_depth{controller="strataclusters"}')).toBeGreaterThanOrEqual(0);
     expect(m.body).toMatch(/^process_cpu_user_seconds_total /m);
     expect(m.body).toMatch(/^strata_operator_watch_events_total\{resource="pods",type="update"\} \d+/m);
+    // The live-config failure comes back on every requeue: repeats count up one Event per message
+    // instead of adding an Event every few seconds.
+    const failed = (await core.listNamespacedEvent({ namespace: NS, fieldSelector: 'reason=ConfigLiveFailed' })).items;
+    expect(failed.length).toBeGreaterThan(0);
+    expect(failed.reduce((n, e) => n + (e.count ?? 1), 0)).toBeGreaterThan(failed.length);
     const h = await first.get('/healthz');
     expect(h).toEqual({ status: 200, body: JSON.stringify({ status: 'ok' }) });
     const r = await first.get('/readyz');

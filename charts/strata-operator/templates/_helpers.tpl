@@ -49,7 +49,7 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 What the operator does in the namespaces it watches: it applies the objects of each StrataCluster
 (server-side apply: get, create, patch), deletes broker pods one at a time to roll them, annotates
 broker pods with their node's rack (spec.rack), reads the
-brokers' claims, records Events and writes the status of the strata.dev resources.
+brokers' claims, records Events (reading one back to count a repeat) and writes the status of the strata.dev resources.
 */}}
 {{- define "strata-operator.namespacedRules" -}}
 - apiGroups: [""]
@@ -63,7 +63,7 @@ brokers' claims, records Events and writes the status of the strata.dev resource
   verbs: [get, list, watch]
 - apiGroups: ["", events.k8s.io]
   resources: [events]
-  verbs: [create, patch]
+  verbs: [get, create, patch]
 - apiGroups: [apps]
   resources: [statefulsets]
   verbs: [get, list, watch, create, update, patch, delete]
