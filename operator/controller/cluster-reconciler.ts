@@ -22,7 +22,7 @@ import { writeStatusIfChanged } from '../kube/status.js';
 import { describeLivePlan } from '../reconcile/live-config.js';
 import { InvalidSpecError } from '../reconcile/broker-config.js';
 import { desiredClusterObjects, type Capabilities } from '../reconcile/cluster.js';
-import { ANNOTATION_CONFIG_HASH, brokerSelector, clusterNames, selectorText } from '../reconcile/names.js';
+import { ANNOTATION_CONFIG_HASH, clusterNames, selectorText } from '../reconcile/names.js';
 import { ANNOTATION_RACK, nodesToRead, rackSteps, type RackPod } from '../reconcile/rack.js';
 import { nextRestart, type ObservedPod, type RollDecision, type RollInput } from '../reconcile/roll.js';
 import { clusterStatus, scaleDownCheck, type ObservedStatefulSet, type ReconcileOutcome } from '../reconcile/status.js';
@@ -116,9 +116,11 @@ export class ClusterReconciler {
       throw new TerminalError(`${key}: ${invalid.field}: ${invalid.message}`, { cause: e });
     }
 
-    const rackWaiting = cluster.spec.rack === undefined ? false : await this.#assignRacks(cluster, cluster.spec.rack.topologyKey);
-
     const observed = await this.#readStatefulSet(namespace, names.statefulSet);
+    // One list of the broker pods serves the rack step and the roll; it is read after the
+    // StatefulSet, so it is never older than the revision the roll compares it with.
+    const podList = await this.#listPods(cluster);
+    const rackWaiting = cluster.spec.rack === undefined ? false : await this.#assignRacks(cluster, cluster.spec.rack.topologyKey, podList);
     let roll: RollDecision = { action: 'wait', reason: 'the StatefulSet controller has not seen the latest template yet' };
     let observedSts: ObservedStatefulSet | undefined;
     let liveFailed = false;
@@ -131,7 +133,7 @@ export class ClusterReconciler {
       };
       const updateRevision = observed.status?.updateRevision;
       if (updateRevision !== undefined && observedSts.observedGeneration !== undefined && observedSts.observedGeneration >= (observedSts.generation ?? 0)) {
-        const pods = await this.#observedPods(cluster);
+        const pods = this.#observedPods(cluster, podList);
         if (this.#o.liveConfig !== undefined) liveFailed = await this.#applyLive(cluster, desired.config.live, pods);
         roll = nextRestart({
           updateRevision,
@@ -158,10 +160,9 @@ export class ClusterReconciler {
    * (annotation strata.dev/rack), which its rack-init container waits for (reconcile/rack.ts).
    * True while a pod waits because its node lacks the label (a Warning Event says which).
    */
-  async #assignRacks(cluster: StrataCluster, topologyKey: string): Promise<boolean> {
+  async #assignRacks(cluster: StrataCluster, topologyKey: string, podList: readonly k8s.V1Pod[]): Promise<boolean> {
     const namespace = cluster.metadata.namespace!;
-    const list = await this.#core.listNamespacedPod({ namespace, labelSelector: selectorText(cluster) });
-    const pods: RackPod[] = list.items.map((p) => ({
+    const pods: RackPod[] = podList.map((p) => ({
       name: p.metadata!.name!,
       uid: p.metadata!.uid!,
       nodeName: p.spec?.nodeName,
@@ -219,13 +220,14 @@ export class ClusterReconciler {
     }
   }
 
-  async #observedPods(cluster: StrataCluster): Promise<ObservedPod[]> {
-    const selector = Object.entries(brokerSelector(cluster))
-      .map(([k, v]) => `${k}=${v}`)
-      .join(',');
-    const list = await this.#core.listNamespacedPod({ namespace: cluster.metadata.namespace!, labelSelector: selector });
+  /** The broker pods of the cluster, by the pod selector. */
+  async #listPods(cluster: StrataCluster): Promise<k8s.V1Pod[]> {
+    return (await this.#core.listNamespacedPod({ namespace: cluster.metadata.namespace!, labelSelector: selectorText(cluster) })).items;
+  }
+
+  #observedPods(cluster: StrataCluster, podList: readonly k8s.V1Pod[]): ObservedPod[] {
     const prefix = `${clusterNames(cluster.metadata.name).statefulSet}-`;
-    return list.items
+    return podList
       .filter((p) => p.metadata?.name?.startsWith(prefix) === true && /^\d+$/.test(p.metadata.name.slice(prefix.length)))
       .map((p) => ({
         name: p.metadata!.name!,

@@ -19,7 +19,7 @@
 // killed for 60 s under steady load (last block).
 // Records are generated from (partition, index), so a reader is checked while it streams, without
 // holding 200 MB anywhere.
-import { readdirSync, rmSync, statSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KAFKA_TOOLS_LOG4J_CONFIG } from '../acceptance/clients/paths.js';
@@ -30,7 +30,7 @@ import { ManifestStore } from '../../broker/tiered/manifest-store.js';
 import { readable, type PartitionManifest } from '../../broker/tiered/remote-segments.js';
 import { segmentObjectKeys } from '../../broker/tiered/layout.js';
 import { S3_ENV, S3Server, s3ServerProblem } from './s3-server.js';
-import { PartitionCheck, type ProduceReport, type TailReport, VALUE_BYTES, lastJson, metricSum, steadyProducer, streamLines, tailConsumer, until } from './tiered-clients.js';
+import { PartitionCheck, type ProduceReport, type TailReport, VALUE_BYTES, lastJson, listOffsets, localLogBytes as localLogBytesIn, metricSum, startTieredBroker, steadyProducer, stopTieredBroker, streamLines, tailConsumer, until } from './tiered-clients.js';
 
 const missing = s3ServerProblem() ?? kafkaRefToolsProblem();
 const allowMissing = process.env.STRATA_ALLOW_MISSING_PEERS === '1';
@@ -83,8 +83,8 @@ let dataDir: string;
 /** Other data directories this file made, removed at the end. */
 const scratch: string[] = [];
 
-function brokerOverrides(): string[] {
-  return s3.brokerOverrides(PREFIX, { extra: [`strata.tiered.cache.memory.bytes=${CACHE_MEMORY_BYTES}`] });
+function brokerOverrides(server: S3Server = s3): string[] {
+  return server.brokerOverrides(PREFIX, { extra: [`strata.tiered.cache.memory.bytes=${CACHE_MEMORY_BYTES}`] });
 }
 
 function s3Store(): S3ObjectStore {
@@ -122,12 +122,8 @@ async function manifests(): Promise<{ prefix: string; manifest: PartitionManifes
   }
 }
 
-/** Sizes of the partition's local .log files, of those starting above `afterOffset` when given. */
 function localLogBytes(p: number, afterOffset = -1, topic = TOPIC): number {
-  const dir = join(dataDir, `${topic}-${p}`);
-  return readdirSync(dir)
-    .filter((f) => /^\d{20}\.log$/.test(f) && Number(f.slice(0, 20)) > afterOffset)
-    .reduce((n, f) => n + statSync(join(dir, f)).size, 0);
+  return localLogBytesIn(dataDir, topic, p, afterOffset);
 }
 
 /** A metric of the broker summed over its series, or over those whose labels include `where`. */
@@ -142,16 +138,8 @@ function cacheFiles(): string[] {
   }
 }
 
-/** ListOffsets through Kafka's GetOffsetShell: partition → offset for one timestamp spec. */
-async function offsets(time: string, topic = TOPIC): Promise<number[]> {
-  const r = await runTool('org.apache.kafka.tools.GetOffsetShell', ['--bootstrap-server', broker.bootstrap, '--topic', topic, '--time', time]);
-  expect(r.code, r.stderr).toBe(0);
-  const out: number[] = [];
-  for (const line of r.stdout.trim().split('\n')) {
-    const [, p, o] = line.split(':');
-    out[Number(p)] = Number(o);
-  }
-  return out;
+function offsets(time: string, topic = TOPIC): Promise<number[]> {
+  return listOffsets(broker.bootstrap, topic, time);
 }
 
 /**
@@ -206,15 +194,9 @@ async function readWithJava(from: number[]): Promise<void> {
 describe.skipIf(!enabled)('tiered storage through a broker process and a real S3 server', () => {
   beforeAll(async () => {
     if (missing !== null) throw new Error(missing);
-    s3 = await S3Server.start();
-    dataDir = newDataDir();
-    broker = await startBroker({ dataDir, overrides: brokerOverrides(), env: S3_ENV });
+    ({ s3, broker, dataDir } = await startTieredBroker(brokerOverrides));
   }, 60_000);
-  afterAll(async () => {
-    await broker?.stop('SIGKILL');
-    await s3?.stop();
-    for (const d of [dataDir, `${dataDir}-remote-cache`, ...scratch]) if (d !== undefined) rmSync(d, { recursive: true, force: true });
-  });
+  afterAll(() => stopTieredBroker({ s3, broker, dataDir }, scratch));
 
   it('refuses to start when the bucket does not exist, naming the step', async () => {
     const dir = newDataDir();
@@ -404,15 +386,9 @@ const STEADY_RECORDS_PER_SECOND = 900;
 describe.skipIf(!enabled)('tiered storage while the S3 server is down', () => {
   beforeAll(async () => {
     if (missing !== null) throw new Error(missing);
-    s3 = await S3Server.start();
-    dataDir = newDataDir();
-    broker = await startBroker({ dataDir, overrides: brokerOverrides(), env: S3_ENV });
+    ({ s3, broker, dataDir } = await startTieredBroker(brokerOverrides));
   }, 60_000);
-  afterAll(async () => {
-    await broker?.stop('SIGKILL');
-    await s3?.stop();
-    if (dataDir !== undefined) for (const d of [dataDir, `${dataDir}-remote-cache`]) rmSync(d, { recursive: true, force: true });
-  });
+  afterAll(() => stopTieredBroker({ s3, broker, dataDir }));
 
   it('keeps hot produce and consume error-free, lets the backlog rise and drain, and loses nothing', async () => {
     const topic = 'steady';

@@ -1,10 +1,14 @@
-// Real clients and checks shared by the tiered storage acceptance tests (tiered-broker.test.ts,
+// Real clients, checks and the broker fixture shared by the tiered storage acceptance tests (tiered-broker.test.ts,
 // tiered-faults.test.ts, tiered-disable.test.ts), running for as long as the test says: a steady producer and a tail consumer in confluent-kafka-python,
 // stopped through their stdin, streamed readers (kcat, Kafka's ConsoleConsumer) checked line by
 // line, and the broker's metrics by label. Records are generated from (partition, index), so a
 // reader is checked while it streams without the test holding the data.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { REPO_ROOT, type ProcessRun } from '../broker/harness.js';
+import { readdirSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { type BrokerProcess, REPO_ROOT, type ProcessRun, newDataDir, startBroker } from '../broker/harness.js';
+import { runTool } from '../broker/kafka-tools.js';
+import { S3_ENV, S3Server } from './s3-server.js';
 
 export const VALUE_BYTES = 1000;
 
@@ -241,4 +245,52 @@ export async function until(what: string, cond: () => Promise<boolean> | boolean
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting until ${what}`);
     await new Promise((r) => setTimeout(r, 250));
   }
+}
+
+/** A broker process tiering into a fresh S3 server: what a tiered acceptance test runs against. */
+export interface TieredBroker {
+  s3: S3Server;
+  broker: BrokerProcess;
+  dataDir: string;
+}
+
+/** Starts the S3 server, then the broker with `overrides(s3)` and the S3 credentials. */
+export async function startTieredBroker(overrides: (s3: S3Server) => string[]): Promise<TieredBroker> {
+  const s3 = await S3Server.start();
+  const dataDir = newDataDir();
+  try {
+    return { s3, broker: await startBroker({ dataDir, overrides: overrides(s3), env: S3_ENV }), dataDir };
+  } catch (e) {
+    // Nothing is returned for the caller to stop: stop the server here.
+    await stopTieredBroker({ s3, dataDir });
+    throw e;
+  }
+}
+
+/** Stops what startTieredBroker started (any part may be missing after a failed start) and removes
+ *  the data directory, the read cache's disk tier beside it, and `scratch`. */
+export async function stopTieredBroker(t: Partial<TieredBroker>, scratch: readonly string[] = []): Promise<void> {
+  await t.broker?.stop('SIGKILL');
+  await t.s3?.stop();
+  for (const d of [...(t.dataDir === undefined ? [] : [t.dataDir, `${t.dataDir}-remote-cache`]), ...scratch]) rmSync(d, { recursive: true, force: true });
+}
+
+/** ListOffsets through Kafka's GetOffsetShell: partition → offset for one timestamp spec. */
+export async function listOffsets(bootstrap: string, topic: string, time: string): Promise<number[]> {
+  const r = await runTool('org.apache.kafka.tools.GetOffsetShell', ['--bootstrap-server', bootstrap, '--topic', topic, '--time', time]);
+  if (r.code !== 0) throw new Error(`GetOffsetShell --time ${time} failed (${r.code}): ${r.stderr}`);
+  const out: number[] = [];
+  for (const line of r.stdout.trim().split('\n')) {
+    const [, p, o] = line.split(':');
+    out[Number(p)] = Number(o);
+  }
+  return out;
+}
+
+/** Sizes of a partition's local .log files, of those starting above `afterOffset` when given. */
+export function localLogBytes(dataDir: string, topic: string, p: number, afterOffset = -1): number {
+  const dir = join(dataDir, `${topic}-${p}`);
+  return readdirSync(dir)
+    .filter((f) => /^\d{20}\.log$/.test(f) && Number(f.slice(0, 20)) > afterOffset)
+    .reduce((n, f) => n + statSync(join(dir, f)).size, 0);
 }

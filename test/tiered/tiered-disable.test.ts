@@ -10,12 +10,11 @@
 //     leaves the bucket, ListOffsets earliest moves up to what was the local log start, and kcat reads
 //     from there to the end;
 //   - turning tiering on again uploads from the new log start, and the history reads back.
-import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type BrokerProcess, newDataDir, runProcess, startBroker } from '../broker/harness.js';
+import { type BrokerProcess, runProcess } from '../broker/harness.js';
 import { kafkaRefToolsProblem, runTool } from '../broker/kafka-tools.js';
-import { S3_ENV, S3Server, s3ServerProblem } from './s3-server.js';
-import { PartitionCheck, VALUE_BYTES, metricSum, streamLines, until } from './tiered-clients.js';
+import { S3Server, s3ServerProblem } from './s3-server.js';
+import { PartitionCheck, VALUE_BYTES, metricSum, startTieredBroker, stopTieredBroker, streamLines, until } from './tiered-clients.js';
 
 const missing = s3ServerProblem() ?? kafkaRefToolsProblem();
 const allowMissing = process.env.STRATA_ALLOW_MISSING_PEERS === '1';
@@ -61,8 +60,8 @@ let s3: S3Server;
 let broker: BrokerProcess;
 let dataDir: string;
 
-function brokerOverrides(): string[] {
-  return s3.brokerOverrides(PREFIX);
+function brokerOverrides(server: S3Server = s3): string[] {
+  return server.brokerOverrides(PREFIX);
 }
 
 /** Every key in the bucket under the test prefix that belongs to the topic. */
@@ -113,15 +112,9 @@ const metric = (name: string) => metricSum(broker.httpPort, name);
 describe.skipIf(!enabled)('tiered storage disablement (KIP-950) through a broker process, kafka-configs and a real S3 server', () => {
   beforeAll(async () => {
     if (missing !== null) throw new Error(missing);
-    s3 = await S3Server.start();
-    dataDir = newDataDir();
-    broker = await startBroker({ dataDir, overrides: brokerOverrides(), env: S3_ENV });
+    ({ s3, broker, dataDir } = await startTieredBroker(brokerOverrides));
   }, 60_000);
-  afterAll(async () => {
-    await broker?.stop('SIGKILL');
-    await s3?.stop();
-    if (dataDir !== undefined) for (const d of [dataDir, `${dataDir}-remote-cache`]) rmSync(d, { recursive: true, force: true });
-  });
+  afterAll(() => stopTieredBroker({ s3, broker, dataDir }));
 
   it('stops uploads with remote.log.copy.disable, deletes the remote data with remote.log.delete.on.disable, and turns on again', async () => {
     const created = await runTool('org.apache.kafka.tools.TopicCommand', [

@@ -13,7 +13,7 @@
 // kcat and Kafka's Java ConsoleConsumer, from the beginning, get nothing while the store fails,
 // report no error (both retry KAFKA_STORAGE_ERROR internally, refreshing metadata), and once the
 // proxy heals read every acknowledged record byte-exact.
-import { readdirSync, rmSync, statSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KAFKA_TOOLS_LOG4J_CONFIG } from '../acceptance/clients/paths.js';
@@ -24,18 +24,7 @@ import * as G from '../../broker/protocol/generated/index.js';
 import { ErrorCode } from '../../broker/protocol/error-codes.js';
 import { type FaultCounts, type FaultMode, FaultProxy } from './fault-proxy.js';
 import { S3_ENV, S3Server, s3ServerProblem } from './s3-server.js';
-import {
-  PartitionCheck,
-  type ProduceReport,
-  type TailReport,
-  lastJson,
-  metricSamples,
-  metricSum,
-  steadyProducer,
-  streamLines,
-  tailConsumer,
-  until,
-} from './tiered-clients.js';
+import { PartitionCheck, type ProduceReport, type TailReport, lastJson, listOffsets, localLogBytes as localLogBytesIn, metricSamples, metricSum, steadyProducer, streamLines, tailConsumer, until } from './tiered-clients.js';
 
 const missing = s3ServerProblem() ?? kafkaRefToolsProblem();
 const allowMissing = process.env.STRATA_ALLOW_MISSING_PEERS === '1';
@@ -75,10 +64,7 @@ let dataDir: string;
 let acked: number[] = [];
 
 function localLogBytes(p: number): number {
-  const dir = join(dataDir, `${TOPIC}-${p}`);
-  return readdirSync(dir)
-    .filter((f) => /^\d{20}\.log$/.test(f))
-    .reduce((n, f) => n + statSync(join(dir, f)).size, 0);
+  return localLogBytesIn(dataDir, TOPIC, p);
 }
 
 /** The upload backlog of each partition of the topic, in segments. */
@@ -88,15 +74,8 @@ async function lagSegments(): Promise<number[]> {
   return out;
 }
 
-async function offsets(time: string): Promise<number[]> {
-  const r = await runTool('org.apache.kafka.tools.GetOffsetShell', ['--bootstrap-server', broker.bootstrap, '--topic', TOPIC, '--time', time]);
-  expect(r.code, r.stderr).toBe(0);
-  const out: number[] = [];
-  for (const line of r.stdout.trim().split('\n')) {
-    const [, p, o] = line.split(':');
-    out[Number(p)] = Number(o);
-  }
-  return out;
+function offsets(time: string): Promise<number[]> {
+  return listOffsets(broker.bootstrap, TOPIC, time);
 }
 
 /** One fault: on until every partition has BACKLOG_SEGMENTS waiting, then healed until the backlog drains. */
